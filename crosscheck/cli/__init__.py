@@ -1,0 +1,78 @@
+"""The ``crosscheck`` command line.
+
+User-facing text is Simplified Chinese; an error a user can cause is printed as
+one clear message (what, where, why) and a non-zero exit status, never a
+traceback. Exit statuses: 0 success / valid, 1 a negative answer (an invalid ID,
+a non-working day), 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from crosscheck import __version__
+from crosscheck.errors import CrosscheckError
+
+app = typer.Typer(
+    name="crosscheck",
+    help="crosscheck：高校毕业生专业转换培训等补贴性职业培训的资格核查工具。",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"crosscheck {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            help="状态目录（仓库文件等），默认取环境变量 CROSSCHECK_HOME，否则为 ./var",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="显示版本")
+    ] = False,
+) -> None:
+    if home is not None:
+        os.environ["CROSSCHECK_HOME"] = str(home)
+
+
+def _register() -> None:
+    from crosscheck.cli import calendar_cmd, db_cmd, demo, id_cmd, name_cmd, policy_cmd
+
+    app.add_typer(id_cmd.app, name="id")
+    app.add_typer(name_cmd.app, name="name")
+    app.add_typer(calendar_cmd.app, name="calendar")
+    app.add_typer(policy_cmd.app, name="policy")
+    app.add_typer(db_cmd.app, name="db")
+    app.command("demo")(demo.demo)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point: run the app, turning crosscheck's errors into one message."""
+    try:
+        app()
+    except CrosscheckError as exc:
+        err.print(f"[bold red]错误：[/]{exc}", soft_wrap=True)
+        sys.exit(2)

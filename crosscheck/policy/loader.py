@@ -1,0 +1,97 @@
+"""Loading policy files: strict, with errors that name the file and the key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from crosscheck.errors import PolicyError
+from crosscheck.paths import data_dir
+from crosscheck.policy.model import Param, Policy
+from crosscheck.validation import describe
+
+
+def policy_dir() -> Path:
+    return data_dir() / "policies"
+
+
+def _known_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The keys allowed at ``loc`` (the path of the offending key's parent)."""
+    current: type[BaseModel] = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        if not nested:
+            return []
+        current = nested[0]
+    if issubclass(current, Param):
+        return list(Param.model_fields)
+    return [f.alias or name for name, f in current.model_fields.items()]
+
+
+def load_file(path: Path) -> Policy:
+    """Load one policy file or raise :class:`PolicyError` naming file and key."""
+    try:
+        text = path.read_bytes()
+        raw: Any = yaml.safe_load(text.decode("utf-8"))
+    except OSError as exc:
+        raise PolicyError(f"{path}：无法读取策略文件（{exc.strerror}）") from None
+    except UnicodeDecodeError:
+        raise PolicyError(f"{path}：策略文件须为 UTF-8 编码") from None
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{path}：YAML 格式错误（{exc}）") from None
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{path}：策略文件应为键值映射（YAML mapping）")
+    try:
+        policy = Policy.model_validate(raw)
+    except ValidationError as exc:
+        raise PolicyError(
+            describe(exc, path, "策略文件", lambda loc: _known_keys(Policy, loc))
+        ) from None
+    if policy.id != path.stem:
+        raise PolicyError(f"{path}：id “{policy.id}” 应与文件名 “{path.stem}” 一致")
+    policy._version = hashlib.sha256(text).hexdigest()[:12]
+    return policy
+
+
+def load_all(folder: Path | None = None) -> dict[str, Policy]:
+    """Every policy in a folder (default: the bundled ``data/policies``), by id."""
+    folder = folder or policy_dir()
+    return {p.id: p for p in (load_file(f) for f in sorted(folder.glob("*.yaml")))}
+
+
+@lru_cache(maxsize=1)
+def _bundled() -> dict[str, Policy]:
+    return load_all()
+
+
+def get(policy_id: str) -> Policy:
+    """A bundled policy by id, with the known ids listed when it does not exist."""
+    policies = _bundled()
+    if policy_id not in policies:
+        hint = difflib.get_close_matches(policy_id, list(policies), n=1)
+        raise PolicyError(
+            f"没有 id 为 “{policy_id}” 的策略"
+            + (f"，是否应为 “{hint[0]}”？" if hint else "")
+            + f"（现有：{', '.join(sorted(policies))}）"
+        )
+    return policies[policy_id]
+
+
+def in_force(region_code: str, day: dt.date, programme: str | None = None) -> list[Policy]:
+    """The bundled policies in force for a place on a day, most specific first."""
+    found = [p for p in _bundled().values() if p.applies(region_code, day, programme)]
+    return sorted(found, key=lambda p: -len(p.jurisdiction.county or p.jurisdiction.city or "00"))

@@ -1,0 +1,159 @@
+"""The command line, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from crosscheck.cli import app
+from tests.conftest import run_cli
+
+FULL_ID = "210102199003071233"
+
+
+def test_help_lists_the_commands(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("demo", "id", "name", "calendar", "policy", "db"):
+        assert command in result.output
+
+
+@pytest.mark.parametrize(
+    ("number", "code", "expected"),
+    [
+        (FULL_ID, 0, "有效"),
+        ("210102199003071230", 1, "校验码错误"),
+        ("510104199002291238", 1, "不是真实日期"),
+        ("210102900307123", 0, "15位旧号码"),
+    ],
+)
+def test_id_check_exit_status_and_explanation(
+    runner: CliRunner, number: str, code: int, expected: str
+) -> None:
+    result = runner.invoke(app, ["id", "check", number], env={"COLUMNS": "200"})
+    assert result.exit_code == code
+    assert expected in result.output
+
+
+def test_id_check_never_prints_the_full_number_unless_asked(runner: CliRunner) -> None:
+    shown = runner.invoke(app, ["id", "check", FULL_ID], env={"COLUMNS": "200"}).output
+    assert FULL_ID not in shown
+    assert "210102********1233" in shown
+    assert "1990-03-07" in shown  # the user asked about this number: the birth date is its meaning
+    revealed = runner.invoke(app, ["id", "check", "--reveal", FULL_ID]).output
+    assert FULL_ID in revealed
+
+
+def test_id_check_json(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["id", "check", "--json", "210102199003071230"])
+    data = json.loads(result.output)
+    assert result.exit_code == 1
+    assert data["valid"] is False
+    assert data["problems"][0]["code"] == "bad_check_digit"
+    assert "normalized" not in data
+    assert data["masked"] == "210102********1230"
+
+
+def test_name_compare(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["name", "compare", "--json", "張偉", "张玮"])
+    assert json.loads(result.output)["match_level"] == "same_pinyin"
+
+
+def test_calendar_workdays(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["calendar", "workdays", "2026-09-25", "2026-10-12"])
+    assert result.exit_code == 0
+    assert "共 7 个工作日" in result.output
+    assert "国庆节调休上班" in result.output
+
+
+def test_calendar_opening_day(runner: CliRunner) -> None:
+    moved = runner.invoke(app, ["calendar", "opening-day", "2026-10-01"])
+    assert moved.exit_code == 1
+    assert "2026-10-08" in moved.output
+    ok = runner.invoke(app, ["calendar", "opening-day", "2026-10-08"])
+    assert ok.exit_code == 0
+
+
+def test_calendar_shift_accepts_negative_n(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["calendar", "shift", "2026-10-08", "-5"])
+    assert result.exit_code == 0
+    assert "2026-09-23" in result.output
+
+
+def test_policy_show_prints_values_with_clauses(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["policy", "show", "fushun-2023"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "class_rules.max_trainees = 50" in result.output
+    assert "001 §5(二)" in result.output
+    assert "CLASS_ATTENDANCE_DEDUCTION" in result.output
+
+
+def test_policy_show_json(runner: CliRunner) -> None:
+    data = json.loads(runner.invoke(app, ["policy", "show", "--json", "shenyang-2022"]).output)
+    assert data["class_rules"]["opening_days_of_month"]["value"] == [1, 16]
+    assert len(data["version"]) == 12
+
+
+def test_policy_list_and_in_force(runner: CliRunner) -> None:
+    listed = runner.invoke(app, ["policy", "list"], env={"COLUMNS": "200"})
+    assert "sichuan-2025" in listed.output
+    found = runner.invoke(app, ["policy", "in-force", "--region", "210402", "--date", "2024-05-01"])
+    assert "fushun-2023" in found.output
+    assert "liaoning-online-2023" in found.output
+
+
+def test_db_init_and_status(runner: CliRunner, home: Path) -> None:
+    assert runner.invoke(app, ["db", "init"]).exit_code == 0
+    status = runner.invoke(app, ["db", "status"])
+    assert status.exit_code == 0
+    assert "findings" in status.output
+
+
+def test_home_option_overrides_the_environment(runner: CliRunner, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    assert runner.invoke(app, ["--home", str(other), "db", "init"]).exit_code == 0
+    assert (other / "crosscheck.duckdb").exists()
+
+
+def test_demo_runs_on_the_embedded_defaults(runner: CliRunner, home: Path) -> None:
+    result = runner.invoke(app, ["demo"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "210102********1233" in result.output
+    assert FULL_ID not in result.output
+    assert "2026-10-08" in result.output
+    assert (home / "crosscheck.duckdb").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["calendar", "workdays", "2026-02-30", "2026-03-01"], "2026-02-30"),
+        (["calendar", "is-workday", "2027-01-04"], "2027年的法定节假日安排尚未录入"),
+        (["policy", "show", "fushun-2022"], "fushun-2023"),
+        (["id", "check", "--as-of", "tomorrow", FULL_ID], "参照日期"),
+        (["db", "status", "--db", "/nonexistent/x.duckdb"], "不存在"),
+    ],
+)
+def test_bad_input_is_one_clear_message_not_a_traceback(
+    home: Path, args: list[str], message: str
+) -> None:
+    result = run_cli(*args, home=home)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_misspelled_policy_key_names_file_and_key(home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "fushun-2023.yaml"
+    text = (Path(__file__).resolve().parents[1] / "data/policies/fushun-2023.yaml").read_text(
+        encoding="utf-8"
+    )
+    path.write_text(text.replace("  max_trainees:", "  max_trainee:"), encoding="utf-8")
+    result = run_cli("policy", "validate", str(path), home=home)
+    assert result.returncode == 2
+    assert str(path) in result.stderr
+    assert "class_rules.max_trainee" in result.stderr
+    assert "max_trainees" in result.stderr

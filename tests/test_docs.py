@@ -1,0 +1,49 @@
+"""The documentation keeps up with the code (a missing command fails the build)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from typer.core import TyperGroup
+
+from crosscheck.cli import app
+from crosscheck.policy.loader import policy_dir
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _commands(group: TyperGroup, prefix: str = "crosscheck") -> list[str]:
+    found = []
+    for name, command in group.commands.items():
+        path = f"{prefix} {name}"
+        if isinstance(command, TyperGroup):
+            found += _commands(command, path)
+        else:
+            found.append(path)
+    return found
+
+
+def test_every_command_is_in_the_readme() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    command = typer.main.get_command(app)
+    assert isinstance(command, TyperGroup)
+    commands = _commands(command)
+    assert len(commands) >= 12
+    missing = [c for c in commands if f"`{c}" not in readme]
+    assert not missing, f"commands missing from README.md: {missing}"
+
+
+def test_every_bundled_policy_is_in_the_changelog() -> None:
+    changelog = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
+    for path in policy_dir().glob("*.yaml"):
+        name = path.stem.split("-")[0].capitalize()
+        assert name in changelog, path.name
+
+
+def test_readme_quick_start_uses_the_ci_command() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert "scripts/dev check" in ci
+    assert "scripts/dev check" in readme
+    assert "scripts/dev demo" in readme
