@@ -35,7 +35,7 @@ class Region:
 
 
 @lru_cache(maxsize=1)
-def _table() -> dict[str, str]:
+def _rows() -> list[dict[str, str]]:
     folder = data_dir() / "regions"
     raw = (folder / "gbt2260.csv").read_bytes()
     expected = (folder / "gbt2260.csv.sha256").read_text().strip()
@@ -45,7 +45,17 @@ def _table() -> dict[str, str]:
             f"{folder / 'gbt2260.csv'} has SHA-256 {actual}, expected {expected}: "
             "the vendored region table was changed; regenerate it with scripts/vendor_regions.py"
         )
-    return {row["code"]: row["name"] for row in csv.DictReader(io.StringIO(raw.decode("utf-8")))}
+    return list(csv.DictReader(io.StringIO(raw.decode("utf-8"))))
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, str]:
+    return {row["code"]: row["name"] for row in _rows()}
+
+
+def counties(province: str) -> list[str]:
+    """County-level codes (level 3) of a province, in code order."""
+    return [r["code"] for r in _rows() if r["level"] == "3" and r["code"].startswith(province)]
 
 
 def province_name(code2: str) -> str | None:

@@ -1,0 +1,420 @@
+"""Every file of a world, its columns and what they mean — the exchange contract.
+
+``data/README.md`` documents the same tables (a test keeps the two in step), so
+that someone can write a world by hand, or from their own data, and crosscheck
+ingests it. Registry files carry ``updated_at`` (the source system's last
+change), which the simulator uses for ``updated_since`` deltas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+S, D, TS, I, B = pl.String, pl.Date, pl.Datetime("us"), pl.Int64, pl.Boolean
+
+
+@dataclass(frozen=True)
+class Table:
+    path: str  # relative to the world folder, without extension
+    title: str
+    columns: tuple[tuple[str, pl.DataType, str], ...]
+
+    @property
+    def schema(self) -> dict[str, pl.DataType]:
+        return {name: dtype for name, dtype, _ in self.columns}
+
+
+def _t(path: str, title: str, *columns: tuple[str, pl.DataType, str]) -> Table:
+    return Table(path, title, columns)
+
+
+REGISTRIES = [
+    _t(
+        "registries/household_registration",
+        "户籍 (public security): one row per person",
+        ("id_number", S, "ID number (18 characters)"),
+        ("name", S, "registered name"),
+        ("province_code", S, "2-digit province of registration"),
+        ("city_code", S, "4-digit city of registration"),
+        ("updated_at", TS, "last change"),
+    ),
+    _t(
+        "registries/student_status",
+        "学籍 (education ministry): one row per study record",
+        ("record_key", S, "the source's key"),
+        ("id_number", S, "ID number"),
+        ("name", S, "name"),
+        ("school_name", S, "school"),
+        ("school_code", S, "school code (province digits first)"),
+        ("school_province", S, "2-digit province of the school"),
+        ("level", S, "本科 / 专科 / 技师学院高级工班"),
+        ("study_mode", S, "全日制 / 非全日制"),
+        ("enrolled_on", D, "enrolment date"),
+        ("graduated_on", D, "graduation date, actual or expected"),
+        ("graduation_expected", B, "true while the graduation date is in the future"),
+        ("status", S, "enrolled / graduated"),
+        ("updated_at", TS, "last change"),
+    ),
+    _t(
+        "registries/pension_contributions",
+        "社保 养老保险参保缴费: one row per contribution spell",
+        ("record_key", S, "the source's key"),
+        ("id_number", S, "ID number as the agency holds it"),
+        ("name", S, "name"),
+        ("scheme", S, "城镇企业职工基本养老保险 / 机关事业单位养老保险"),
+        ("employer_name", S, "employer"),
+        ("employer_credit_code", S, "employer's unified social credit code"),
+        ("city_code", S, "4-digit city of the insurance agency"),
+        ("month_from", D, "first contribution month (its 1st day)"),
+        ("month_to", D, "last contribution month (its 1st day)"),
+        ("updated_at", TS, "last change"),
+    ),
+    _t(
+        "registries/business_licences",
+        "市场监管 营业执照: one row per person and entity (GB18030 CSV)",
+        ("record_key", S, "the source's key"),
+        ("id_number", S, "ID number of the person"),
+        ("name", S, "name"),
+        ("role", S, "operator / legal_representative / investor"),
+        ("entity_name", S, "the business"),
+        ("credit_code", S, "its unified social credit code"),
+        ("entity_type", S, "个体工商户 / 企业"),
+        ("established_on", D, "licence date"),
+        ("status", S, "active / deregistered"),
+        ("deregistered_on", D, "deregistration date"),
+        ("updated_at", TS, "last change"),
+    ),
+    _t(
+        "registries/training_records",
+        "other cities' and provinces' training systems: one row per enrolment",
+        ("record_key", S, "the source's key"),
+        ("id_number", S, "ID number"),
+        ("name", S, "name"),
+        ("region_code", S, "6-digit code of the city (or province) that ran it"),
+        ("institution", S, "training institution"),
+        ("programme", S, "graduate_conversion / employment_skills / entrepreneurship"),
+        ("class_ref", S, "the other system's class reference"),
+        ("start_date", D, "start"),
+        ("end_date", D, "end"),
+        ("status", S, "enrolled / completed / dropped"),
+        ("subsidised", B, "government-subsidised training"),
+        ("subsidy_fen", I, "subsidy paid or approved, in fen"),
+        ("subsidy_paid_on", D, "payment date (null: pending or none)"),
+        ("updated_at", TS, "last change"),
+    ),
+    _t(
+        "registries/dishonesty_list",
+        "失信名单: people, institutions and platforms (UTF-8 CSV)",
+        ("record_key", S, "the source's key"),
+        ("subject_type", S, "person / institution / platform"),
+        ("id_number", S, "ID number (people)"),
+        ("credit_code", S, "credit code (institutions)"),
+        ("reason", S, "why listed"),
+        ("listed_from", D, "from"),
+        ("listed_to", D, "to (null: permanent)"),
+        ("updated_at", TS, "last change"),
+    ),
+    _t(
+        "registries/provincial_training_system",
+        "省职业培训信息管理系统: trainees recorded (凡补必进)",
+        ("record_key", S, "the source's key"),
+        ("id_number", S, "ID number"),
+        ("class_id", S, "the class they are recorded in"),
+        ("recorded_on", D, "date recorded"),
+        ("updated_at", TS, "last change"),
+    ),
+]
+
+DIRECTORY = [
+    _t(
+        "directory/institutions",
+        "培训机构目录",
+        ("institution_id", S, "id"),
+        ("name", S, "name"),
+        ("credit_code", S, "credit code"),
+        ("region_code", S, "6-digit region"),
+        ("is_school", B, "a college or technician college"),
+        ("school_code", S, "its school code when it is a school"),
+        ("listed_from", D, "in the directory from"),
+        ("listed_to", D, "until (null: still listed)"),
+    ),
+    _t(
+        "directory/institution_majors",
+        "approved majors (Fushun annex 1; Shenyang directory)",
+        ("institution_id", S, "institution"),
+        ("major", S, "major / occupation"),
+        ("level", S, "初级 / 中级 / 高级 / 专项 (null: one level)"),
+        ("required_hours", I, "required class-hours"),
+        ("months", I, "fixed duration in months"),
+        ("rate_fen_per_month", I, "standard monthly rate in fen (Shenyang: the rate)"),
+        ("certificate", S, "skill_level / special_ability / training_certificate"),
+        ("category", S, "Zhengning class category A/B/C/D"),
+        ("knowledge_based", B, "knowledge-based occupation (online share limit does not apply)"),
+        ("valid_from", D, "from"),
+        ("valid_to", D, "to"),
+    ),
+    _t(
+        "directory/venues",
+        "场地: venues verified on site",
+        ("venue_id", S, "id"),
+        ("institution_id", S, "institution"),
+        ("address", S, "address"),
+        ("owned", B, "the institution's own venue"),
+        ("verified_on", D, "on-site verification (null: never)"),
+    ),
+    _t(
+        "directory/online_platforms",
+        "辽宁省“互联网+职业技能培训”平台目录",
+        ("platform", S, "platform"),
+        ("listed_from", D, "listed from (null: never listed)"),
+        ("listed_to", D, "until"),
+        ("removed_for_fraud", B, "removed for fraud (barred for life)"),
+    ),
+    _t(
+        "directory/published_projects",
+        "四川 公开发布的培训项目",
+        ("project_ref", S, "project"),
+        ("region_code", S, "region"),
+        ("occupation", S, "occupation"),
+        ("trainees", I, "planned trainees"),
+        ("months", I, "duration"),
+        ("rate_fen_per_month", I, "subsidy rate in fen"),
+        ("published_on", D, "publication date"),
+    ),
+]
+
+OPERATIONS = [
+    _t(
+        "operations/classes",
+        "开班备案: one row per class",
+        ("class_id", S, "class"),
+        ("policy_id", S, "the city or province policy"),
+        ("region_code", S, "6-digit region of the class"),
+        ("institution_id", S, "institution"),
+        ("major", S, "major"),
+        ("level", S, "level"),
+        ("venue_id", S, "venue"),
+        ("offsite_filed", B, "off-site delivery filed (null: none)"),
+        ("planned_start", D, "opening date"),
+        ("planned_end", D, "end date"),
+        ("months", I, "months"),
+        ("hours_per_day", I, "class-hours a day"),
+        ("hours_total", I, "class-hours in all"),
+        ("hours_practice", I, "practice class-hours (Zhengning)"),
+        ("hours_online", I, "online class-hours"),
+        ("online_platform", S, "online platform"),
+        ("category", S, "Zhengning category"),
+        ("project_ref", S, "Sichuan published project"),
+        ("filed_on", D, "filing date"),
+        ("approved_on", D, "approval date (null: not approved)"),
+        ("actual_start", D, "actual start"),
+        ("status", S, "filed / approved / open / completed / paid"),
+    ),
+    _t(
+        "operations/roster_entries",
+        "学员花名册 as filed",
+        ("class_id", S, "class"),
+        ("seq", I, "row number"),
+        ("id_number", S, "ID number normalised"),
+        ("id_number_raw", S, "ID number as typed"),
+        ("name", S, "name as typed"),
+        ("sex", S, "男 / 女"),
+        ("school_name", S, "school"),
+        ("graduated_on", D, "graduation date"),
+        ("education", S, "level"),
+        ("phone", S, "phone (synthetic)"),
+    ),
+    _t(
+        "operations/attendance",
+        "考勤 per trainee and month (annex 6)",
+        ("class_id", S, "class"),
+        ("id_number", S, "trainee"),
+        ("month", D, "month (1st day)"),
+        ("days_required", I, "training days in the month"),
+        ("days_present", I, "days present"),
+        ("hours_online", I, "online hours"),
+        ("evidence", pl.List(S), "evidence kinds on file"),
+    ),
+    _t(
+        "operations/attendance_checks",
+        "到课率检查 (annex 8 note 2)",
+        ("class_id", S, "class"),
+        ("checked_on", D, "date"),
+        ("enrolled", I, "enrolled"),
+        ("present", I, "present"),
+    ),
+    _t(
+        "operations/completion_acceptance",
+        "结课验收",
+        ("class_id", S, "class"),
+        ("id_number", S, "trainee (null: the class)"),
+        ("applied_on", D, "application date"),
+        ("accepted_on", D, "acceptance date"),
+        ("accepted", B, "accepted"),
+    ),
+    _t(
+        "operations/exam_results",
+        "考核评价",
+        ("class_id", S, "class"),
+        ("id_number", S, "trainee"),
+        ("status", S, "passed / failed / absent"),
+        ("certificate_type", S, "vocational_qualification / skill_level / special_ability"),
+        ("certificate_no", S, "certificate number"),
+        ("issued_on", D, "issue date"),
+    ),
+    _t(
+        "operations/dropouts",
+        "中途退出 (annex 7)",
+        ("class_id", S, "class"),
+        ("id_number", S, "trainee"),
+        ("left_on", D, "date"),
+        ("reason", S, "reason"),
+    ),
+    _t(
+        "operations/materials_review",
+        "材料审核",
+        ("class_id", S, "class"),
+        ("id_number", S, "trainee"),
+        ("passed", B, "passed"),
+        ("missing", pl.List(S), "missing documents"),
+    ),
+    _t(
+        "operations/violations",
+        "违纪违规",
+        ("class_id", S, "class"),
+        ("found_on", D, "date"),
+        ("description", S, "what"),
+        ("deduction_rate", pl.Float64, "share of the proposed amount (e.g. 0.05)"),
+    ),
+    _t(
+        "operations/certification_subsidies",
+        "鉴定补贴 paid separately",
+        ("id_number", S, "trainee"),
+        ("class_id", S, "class"),
+        ("amount_fen", I, "amount"),
+        ("paid_on", D, "date"),
+        ("first_certification", B, "first certification"),
+    ),
+    _t(
+        "operations/notices",
+        "公示",
+        ("batch_id", S, "batch"),
+        ("class_id", S, "class"),
+        ("published_on", D, "published"),
+        ("ends_on", D, "last day of the notice period"),
+    ),
+    _t(
+        "operations/notice_objections",
+        "公示异议",
+        ("batch_id", S, "batch"),
+        ("class_id", S, "class"),
+        ("id_number", S, "trainee"),
+        ("raised_on", D, "raised"),
+        ("resolved_on", D, "resolved (null: open)"),
+    ),
+    _t(
+        "operations/payments",
+        "拨付",
+        ("class_id", S, "class"),
+        ("batch_id", S, "batch"),
+        ("amount_fen", I, "amount"),
+        ("paid_on", D, "date"),
+        ("account_type", S, "basic / other"),
+    ),
+]
+
+TRUTH = [
+    _t(
+        "truth/expected_findings",
+        "the findings crosscheck must raise",
+        ("stage", S, "identity / opening / payout"),
+        ("class_id", S, "class"),
+        ("id_number", S, "trainee (null: class-level)"),
+        ("rule_code", S, "rule"),
+        ("severity", S, "block / exclude / deduct / review / rate"),
+        ("policy_id", S, "policy whose rule it is"),
+        ("case", S, "the planted case"),
+        ("match_level", S, "name match level, where identity is fuzzy"),
+    ),
+    _t(
+        "truth/cases",
+        "every planted case, including the hard negatives that must raise nothing",
+        ("case", S, "case name"),
+        ("class_id", S, "class"),
+        ("id_number", S, "trainee (null: class)"),
+        ("expects", S, "comma-separated rule codes, empty for a negative"),
+    ),
+    _t(
+        "truth/expected_accounting",
+        "补贴核算表 per class (Fushun annex 8; Shenyang by major)",
+        ("class_id", S, "class"),
+        ("policy_id", S, "policy"),
+        ("opened", I, "开班人数"),
+        ("dropped_out", I, "中退人数"),
+        ("social_insurance", I, "缴纳社会保险人数"),
+        ("exam_failed", I, "未通过考试人数"),
+        ("exam_absent", I, "未报名参加考试人数"),
+        ("materials_failed", I, "材料审核不合格人数"),
+        ("other_excluded", I, "其他原因不予补贴人数"),
+        ("subsidised", I, "实际补贴人数"),
+        ("months", I, "培训时限"),
+        ("proposed_fen", I, "拟补贴金额"),
+        ("attendance_checks_below", I, "到课率不足80%次数"),
+        ("attendance_deduction_fen", I, "到课率扣减"),
+        ("violation_rate", pl.Float64, "违纪违规扣减百分比"),
+        ("violation_deduction_fen", I, "违纪违规扣减金额"),
+        ("total_deduction_fen", I, "扣减总计"),
+        ("actual_fen", I, "实际补贴金额"),
+        ("payable", B, "no class-level block stands"),
+        ("by_rate", S, "JSON: [[rate_fen_per_month, trainees, proposed_fen], …]"),
+    ),
+    _t(
+        "truth/rosters",
+        "roster files and the load errors they must produce",
+        ("file", S, "path under rosters/"),
+        ("class_id", S, "class"),
+        ("format", S, "xlsx / csv-utf8 / csv-gb18030"),
+        ("ids_as_numbers", B, "ID column stored as Excel numbers"),
+        ("expected_errors", S, "JSON: [[row, field, code], …] the loader must report"),
+    ),
+]
+
+ALL = REGISTRIES + DIRECTORY + OPERATIONS + TRUTH
+BY_PATH = {t.path: t for t in ALL}
+# Registries exported as CSV, with their encodings (the rest are Parquet).
+CSV_FILES = {"registries/business_licences": "gb18030", "registries/dishonesty_list": "utf-8"}
+
+
+def frame(path: str, rows: list[dict[str, object]]) -> pl.DataFrame:
+    """Rows as a frame with exactly the table's columns and types."""
+    table = BY_PATH[path]
+    return pl.DataFrame(rows, schema=table.schema) if rows else pl.DataFrame(schema=table.schema)
+
+
+def conform(path: str, df: pl.DataFrame) -> pl.DataFrame:
+    table = BY_PATH[path]
+    return df.select([pl.col(c).cast(t) for c, t, _ in table.columns])
+
+
+def from_text(path: str, df: pl.DataFrame) -> pl.DataFrame:
+    """A frame read from CSV (all columns text) with the table's types restored."""
+    exprs = []
+    for name, dtype, _ in BY_PATH[path].columns:
+        col = pl.col(name)
+        if dtype == pl.Date:
+            exprs.append(col.str.to_date("%Y-%m-%d", strict=True).alias(name))
+        elif isinstance(dtype, pl.Datetime):
+            exprs.append(col.str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us").alias(name))
+        elif dtype == pl.Boolean:
+            exprs.append(
+                col.str.to_lowercase()
+                .replace_strict(
+                    {"true": True, "false": False}, default=None, return_dtype=pl.Boolean
+                )
+                .alias(name)
+            )
+        else:
+            exprs.append(col.cast(dtype).alias(name))
+    return df.select(exprs)
