@@ -53,9 +53,10 @@ def _table() -> dict[str, str]:
     return {row["code"]: row["name"] for row in _rows()}
 
 
-def counties(province: str) -> list[str]:
+@lru_cache(maxsize=64)
+def counties(province: str) -> tuple[str, ...]:
     """County-level codes (level 3) of a province, in code order."""
-    return [r["code"] for r in _rows() if r["level"] == "3" and r["code"].startswith(province)]
+    return tuple(r["code"] for r in _rows() if r["level"] == "3" and r["code"].startswith(province))
 
 
 def province_name(code2: str) -> str | None:

@@ -77,6 +77,7 @@ class Calendar:
     days_off: dict[dt.date, str] = field(default_factory=dict)
     make_up: dict[dt.date, str] = field(default_factory=dict)
     sources: dict[int, str] = field(default_factory=dict)
+    _prefixes: dict[int, list[int]] = field(default_factory=dict, repr=False)
 
     def _require(self, day: dt.date) -> None:
         if day.year not in self.sources:
@@ -135,8 +136,28 @@ class Calendar:
         """Working days between two dates; whether the ends count is the caller's choice."""
         if end < start:
             return 0
-        days = self.workdays(start, end)
-        return sum(1 for d in days if (include_start or d != start) and (include_end or d != end))
+        total = 0
+        for year in range(start.year, end.year + 1):
+            prefix = self._prefix(year)
+            lo = max(start, dt.date(year, 1, 1)).timetuple().tm_yday
+            hi = min(end, dt.date(year, 12, 31)).timetuple().tm_yday
+            total += prefix[hi] - prefix[lo - 1]
+        if not include_start and self.is_workday(start):
+            total -= 1
+        if not include_end and end != start and self.is_workday(end):
+            total -= 1
+        return max(total, 0)
+
+    def _prefix(self, year: int) -> list[int]:
+        """prefix[n] = working days from 1 January to the n-th day of ``year``."""
+        cached = self._prefixes.get(year)
+        if cached is None:
+            self._require(dt.date(year, 1, 1))
+            cached = [0]
+            for day in _days(dt.date(year, 1, 1), dt.date(year, 12, 31)):
+                cached.append(cached[-1] + self.is_workday(day))
+            self._prefixes[year] = cached
+        return cached
 
     def opening_slots(
         self, year: int, month: int, days_of_month: Iterable[int]

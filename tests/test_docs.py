@@ -47,3 +47,23 @@ def test_readme_quick_start_uses_the_ci_command() -> None:
     assert "scripts/dev check" in ci
     assert "scripts/dev check" in readme
     assert "scripts/dev demo" in readme
+
+
+def test_world_file_reference_is_current() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "world_docs.py"), "--check"], check=False
+    )
+    assert result.returncode == 0, "data/README.md is stale: run python scripts/world_docs.py"
+
+
+def test_every_world_column_is_documented() -> None:
+    from crosscheck.world import schema
+
+    text = (REPO / "data" / "README.md").read_text(encoding="utf-8")
+    for table in schema.ALL:
+        assert f"`{table.path}" in text, table.path
+        for column, _, _ in table.columns:
+            assert f"`{column}`" in text, (table.path, column)

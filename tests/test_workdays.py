@@ -147,3 +147,19 @@ def test_bad_schedule_files_name_file_and_key(tmp_path: Path, text: str, message
     (tmp_path / "2027.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(CalendarError, match=message):
         build([tmp_path])
+
+
+def test_counting_agrees_with_day_by_day_over_many_ranges() -> None:
+    import random
+
+    cal = calendar()
+    rng = random.Random(5)
+    for _ in range(300):
+        start = D("2020-01-01") + dt.timedelta(days=rng.randrange(2000))
+        end = start + dt.timedelta(days=rng.randrange(400))
+        naive = sum(
+            cal.is_workday(start + dt.timedelta(days=i)) for i in range((end - start).days + 1)
+        )
+        assert cal.count_workdays(start, end) == naive
+        inner = naive - cal.is_workday(start) - (cal.is_workday(end) if end != start else 0)
+        assert cal.count_workdays(start, end, include_start=False, include_end=False) == inner

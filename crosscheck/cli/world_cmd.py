@@ -131,6 +131,7 @@ def serve(
     )
     token = token or os.environ.get("CROSSCHECK_REGISTRY_TOKEN") or DEFAULT_TOKEN
     err.print(
-        f"登记系统模拟服务：http://{host}:{port}  接口说明：http://{host}:{port}/api-docs  (Ctrl-C 停止)"
+        f"登记系统模拟服务：http://{host}:{port}  "
+        f"接口说明：http://{host}:{port}/api-docs  (Ctrl-C 停止)"
     )
     run(world, host, port, token, faults, rate_limit, burst)

@@ -17,6 +17,8 @@ from crosscheck.paths import data_dir
 from crosscheck.policy.model import Param, Policy
 from crosscheck.validation import describe
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def policy_dir() -> Path:
     return data_dir() / "policies"
@@ -46,7 +48,7 @@ def load_file(path: Path) -> Policy:
     """Load one policy file or raise :class:`PolicyError` naming file and key."""
     try:
         text = path.read_bytes()
-        raw: Any = yaml.safe_load(text.decode("utf-8"))
+        raw: Any = yaml.load(text.decode("utf-8"), Loader=_LOADER)
     except OSError as exc:
         raise PolicyError(f"{path}：无法读取策略文件（{exc.strerror}）") from None
     except UnicodeDecodeError:

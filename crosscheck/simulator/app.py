@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import json
 import math
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -181,7 +182,8 @@ def _docs_page(spec: dict[str, Any]) -> str:
             params = ", ".join(p["name"] for p in op.get("parameters", []))
             rows.append(
                 f"<tr><td><code>{method.upper()} {path}</code></td><td>{params}</td>"
-                f"<td>{op.get('summary', '')}<br><small>{op.get('description', '')}</small></td></tr>"
+                f"<td>{op.get('summary', '')}<br>"
+                f"<small>{op.get('description', '')}</small></td></tr>"
             )
     return (
         f"<!doctype html><meta charset=utf-8><title>{spec['info']['title']}</title>"
@@ -229,7 +231,7 @@ class FaultWrapper:
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
 
-        async def capture(message: dict[str, Any]) -> None:
+        async def capture(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 start.update(message)
             else:
@@ -246,7 +248,8 @@ class FaultWrapper:
             await send({"type": "http.response.body", "body": half, "more_body": True})
         else:  # a well-formed HTTP answer whose JSON stops half-way
             hdrs = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
-            await send({**start, "headers": hdrs + [(b"content-length", str(len(half)).encode())]})
+            length = (b"content-length", str(len(half)).encode())
+            await send({**start, "headers": [*hdrs, length]})
             await send({"type": "http.response.body", "body": half})
 
 

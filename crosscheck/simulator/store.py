@@ -73,7 +73,7 @@ class Store:
         with self.lock:
             row = self.con.execute(
                 f'SELECT min(_pos) FROM "{name}" WHERE updated_at > ?', [since]
-            ).fetchone()
+            ).fetchall()[0]
         return int(row[0]) - 1 if row and row[0] is not None else self.counts[name]
 
     def page(self, name: str, after: int, limit: int) -> pl.DataFrame:
@@ -101,5 +101,5 @@ class Store:
     def latest(self, name: str) -> dt.datetime | None:
         self._check(name)
         with self.lock:
-            row = self.con.execute(f'SELECT max(updated_at) FROM "{name}"').fetchone()
+            row = self.con.execute(f'SELECT max(updated_at) FROM "{name}"').fetchall()[0]
         return row[0] if row else None

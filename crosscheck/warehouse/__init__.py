@@ -47,10 +47,10 @@ def migrations(folder: Path = MIGRATIONS) -> list[Migration]:
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
-    ).fetchone()
+    ).fetchall()[0]
     if not exists or not exists[0]:
         return 0
-    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()[0]
     return int(row[0]) if row else 0
 
 
@@ -119,6 +119,6 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     ]
     counts = {}
     for name in names:
-        row = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
+        row = con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0]
         counts[name] = int(row[0]) if row else 0
     return counts

@@ -27,7 +27,7 @@ EVENT_RATE = 0.004  # per running trainee and day (at least one event a day)
 
 
 def advance(root: Path, days: int = 1) -> dict[str, Any]:
-    manifest = json.loads((root / "world.json").read_text(encoding="utf-8"))
+    manifest: dict[str, Any] = json.loads((root / "world.json").read_text(encoding="utf-8"))
     as_of = dt.date.fromisoformat(manifest["as_of"])
     classes = pl.read_parquet(root / "operations/classes.parquet")
     roster = pl.read_parquet(root / "operations/roster_entries.parquet").unique(
@@ -52,7 +52,8 @@ def advance(root: Path, days: int = 1) -> dict[str, Any]:
             .sort("class_id", "seq")
         )
         rows: dict[str, list[dict[str, Any]]] = {t.path: [] for t in schema.REGISTRIES}
-        new_truth, new_cases = [], []
+        new_truth: list[dict[str, Any]] = []
+        new_cases: list[dict[str, Any]] = []
         stamp = dt.datetime.combine(as_of, dt.time(2, 30))
         month = as_of.replace(day=1)
         candidates = [r for r in running.iter_rows(named=True) if r["id_number"] not in flagged]

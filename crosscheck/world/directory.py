@@ -41,7 +41,7 @@ class Institution:
     venue_id: str
     is_school: bool = False
     school_code: str | None = None
-    listed_from: D = D(2020, 1, 1)
+    listed_from: D = field(default_factory=lambda: D(2020, 1, 1))
     listed_to: D | None = None
     extra_venues: list[str] = field(default_factory=list)
 
@@ -64,13 +64,14 @@ def build(rng: random.Random, classes: dict[str, int]) -> list[Institution]:
     """Institutions for each policy, about one per eight classes."""
     out: list[Institution] = []
 
-    def add(policy: str, name: str, region: str, majors: list[MajorSpec], **kw: object) -> None:
+    def add(
+        policy: str, name: str, region: str, majors: list[MajorSpec], school: str | None = None
+    ) -> None:
         n = len(out) + 1
-        out.append(
-            Institution(
-                f"I{n:04d}", name, _credit(rng, region), region, policy, majors, f"V{n:04d}", **kw
-            )
-        )  # type: ignore[arg-type]
+        credit = _credit(rng, region)
+        inst = Institution(f"I{n:04d}", name, credit, region, policy, majors, f"V{n:04d}")
+        inst.is_school, inst.school_code = school is not None, school
+        out.append(inst)
 
     words = list(reference.EMPLOYER_WORDS)
     rng.shuffle(words)
@@ -84,8 +85,7 @@ def build(rng: random.Random, classes: dict[str, int]) -> list[Institution]:
         "沈阳职业技术学院",
         "210100",
         [sy[0], sy[1], sy[4]],
-        is_school=True,
-        school_code="S2106",
+        school="S2106",
     )
     for i in range(max(2, classes.get("shenyang-2022", 0) // 8)):
         picked = rng.sample(sy, 3)
@@ -103,8 +103,8 @@ def build(rng: random.Random, classes: dict[str, int]) -> list[Institution]:
         MajorSpec(m, "专项", h, _months_for(h), 150000, "special_ability", knowledge_based=True)
         for m, h in (("大数据开发", 480), ("软件系统操作", 600), ("数字新媒体制作", 480))
     ]
-    add("fushun-2023", "抚顺市技师学院", "210400", tech, is_school=True, school_code="S2115")
-    add("fushun-2023", "沈阳工学院", "210400", sit, is_school=True, school_code="S2105")
+    add("fushun-2023", "抚顺市技师学院", "210400", tech, school="S2115")
+    add("fushun-2023", "沈阳工学院", "210400", sit, school="S2105")
     for i in range(max(1, classes.get("fushun-2023", 0) // 10)):
         picked = rng.sample(tech, 2) + rng.sample(sit, 1)
         add("fushun-2023", f"抚顺{words[(i + 5) % len(words)]}职业培训学校", "210400", picked)

@@ -86,9 +86,14 @@ def directory_rows(
             }
         )
     rows["directory/venues"] += extra_venues
-    for name, lo, hi, fraud in ONLINE_PLATFORMS:
+    for platform, listed_from, listed_to, fraud in ONLINE_PLATFORMS:
         rows["directory/online_platforms"].append(
-            {"platform": name, "listed_from": lo, "listed_to": hi, "removed_for_fraud": fraud}
+            {
+                "platform": platform,
+                "listed_from": listed_from,
+                "listed_to": listed_to,
+                "removed_for_fraud": fraud,
+            }
         )
     for plan in plans:
         if plan.policy.id != "sichuan-2025" or plan.extra.get("project") == "none":

@@ -20,7 +20,8 @@ _CREDIT_WEIGHTS = np.array([1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 
 def _digits(values: np.ndarray, width: int) -> np.ndarray:
     """An (n, width) matrix of the decimal digits of non-negative integers."""
     powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
-    return (values.astype(np.int64)[:, None] // powers) % 10
+    digits: np.ndarray = (values.astype(np.int64)[:, None] // powers) % 10
+    return digits
 
 
 def yyyymmdd(days: np.ndarray) -> np.ndarray:
@@ -30,7 +31,8 @@ def yyyymmdd(days: np.ndarray) -> np.ndarray:
     year = months.astype(np.int64) // 12 + 1970
     month = months.astype(np.int64) % 12 + 1
     day = (days - months.astype("datetime64[D]")).astype(np.int64) + 1
-    return year * 10000 + month * 100 + day
+    result: np.ndarray = year * 10000 + month * 100 + day
+    return result
 
 
 def id_numbers(region: np.ndarray, birth: np.ndarray, seq: np.ndarray) -> pl.Series:

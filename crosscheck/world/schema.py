@@ -9,24 +9,27 @@ change), which the simulator uses for ``updated_since`` deltas.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
-S, D, TS, I, B = pl.String, pl.Date, pl.Datetime("us"), pl.Int64, pl.Boolean
+DType = Any  # a polars data type (class or instance)
+
+S, D, TS, INT, B = pl.String, pl.Date, pl.Datetime("us"), pl.Int64, pl.Boolean
 
 
 @dataclass(frozen=True)
 class Table:
     path: str  # relative to the world folder, without extension
     title: str
-    columns: tuple[tuple[str, pl.DataType, str], ...]
+    columns: tuple[tuple[str, DType, str], ...]
 
     @property
-    def schema(self) -> dict[str, pl.DataType]:
+    def schema(self) -> dict[str, DType]:
         return {name: dtype for name, dtype, _ in self.columns}
 
 
-def _t(path: str, title: str, *columns: tuple[str, pl.DataType, str]) -> Table:
+def _t(path: str, title: str, *columns: tuple[str, DType, str]) -> Table:
     return Table(path, title, columns)
 
 
@@ -100,7 +103,7 @@ REGISTRIES = [
         ("end_date", D, "end"),
         ("status", S, "enrolled / completed / dropped"),
         ("subsidised", B, "government-subsidised training"),
-        ("subsidy_fen", I, "subsidy paid or approved, in fen"),
+        ("subsidy_fen", INT, "subsidy paid or approved, in fen"),
         ("subsidy_paid_on", D, "payment date (null: pending or none)"),
         ("updated_at", TS, "last change"),
     ),
@@ -146,9 +149,9 @@ DIRECTORY = [
         ("institution_id", S, "institution"),
         ("major", S, "major / occupation"),
         ("level", S, "初级 / 中级 / 高级 / 专项 (null: one level)"),
-        ("required_hours", I, "required class-hours"),
-        ("months", I, "fixed duration in months"),
-        ("rate_fen_per_month", I, "standard monthly rate in fen (Shenyang: the rate)"),
+        ("required_hours", INT, "required class-hours"),
+        ("months", INT, "fixed duration in months"),
+        ("rate_fen_per_month", INT, "standard monthly rate in fen (Shenyang: the rate)"),
         ("certificate", S, "skill_level / special_ability / training_certificate"),
         ("category", S, "Zhengning class category A/B/C/D"),
         ("knowledge_based", B, "knowledge-based occupation (online share limit does not apply)"),
@@ -178,9 +181,9 @@ DIRECTORY = [
         ("project_ref", S, "project"),
         ("region_code", S, "region"),
         ("occupation", S, "occupation"),
-        ("trainees", I, "planned trainees"),
-        ("months", I, "duration"),
-        ("rate_fen_per_month", I, "subsidy rate in fen"),
+        ("trainees", INT, "planned trainees"),
+        ("months", INT, "duration"),
+        ("rate_fen_per_month", INT, "subsidy rate in fen"),
         ("published_on", D, "publication date"),
     ),
 ]
@@ -199,11 +202,11 @@ OPERATIONS = [
         ("offsite_filed", B, "off-site delivery filed (null: none)"),
         ("planned_start", D, "opening date"),
         ("planned_end", D, "end date"),
-        ("months", I, "months"),
-        ("hours_per_day", I, "class-hours a day"),
-        ("hours_total", I, "class-hours in all"),
-        ("hours_practice", I, "practice class-hours (Zhengning)"),
-        ("hours_online", I, "online class-hours"),
+        ("months", INT, "months"),
+        ("hours_per_day", INT, "class-hours a day"),
+        ("hours_total", INT, "class-hours in all"),
+        ("hours_practice", INT, "practice class-hours (Zhengning)"),
+        ("hours_online", INT, "online class-hours"),
         ("online_platform", S, "online platform"),
         ("category", S, "Zhengning category"),
         ("project_ref", S, "Sichuan published project"),
@@ -216,7 +219,7 @@ OPERATIONS = [
         "operations/roster_entries",
         "学员花名册 as filed",
         ("class_id", S, "class"),
-        ("seq", I, "row number"),
+        ("seq", INT, "row number"),
         ("id_number", S, "ID number normalised"),
         ("id_number_raw", S, "ID number as typed"),
         ("name", S, "name as typed"),
@@ -232,9 +235,9 @@ OPERATIONS = [
         ("class_id", S, "class"),
         ("id_number", S, "trainee"),
         ("month", D, "month (1st day)"),
-        ("days_required", I, "training days in the month"),
-        ("days_present", I, "days present"),
-        ("hours_online", I, "online hours"),
+        ("days_required", INT, "training days in the month"),
+        ("days_present", INT, "days present"),
+        ("hours_online", INT, "online hours"),
         ("evidence", pl.List(S), "evidence kinds on file"),
     ),
     _t(
@@ -242,8 +245,8 @@ OPERATIONS = [
         "到课率检查 (annex 8 note 2)",
         ("class_id", S, "class"),
         ("checked_on", D, "date"),
-        ("enrolled", I, "enrolled"),
-        ("present", I, "present"),
+        ("enrolled", INT, "enrolled"),
+        ("present", INT, "present"),
     ),
     _t(
         "operations/completion_acceptance",
@@ -293,7 +296,7 @@ OPERATIONS = [
         "鉴定补贴 paid separately",
         ("id_number", S, "trainee"),
         ("class_id", S, "class"),
-        ("amount_fen", I, "amount"),
+        ("amount_fen", INT, "amount"),
         ("paid_on", D, "date"),
         ("first_certification", B, "first certification"),
     ),
@@ -319,7 +322,7 @@ OPERATIONS = [
         "拨付",
         ("class_id", S, "class"),
         ("batch_id", S, "batch"),
-        ("amount_fen", I, "amount"),
+        ("amount_fen", INT, "amount"),
         ("paid_on", D, "date"),
         ("account_type", S, "basic / other"),
     ),
@@ -351,22 +354,22 @@ TRUTH = [
         "补贴核算表 per class (Fushun annex 8; Shenyang by major)",
         ("class_id", S, "class"),
         ("policy_id", S, "policy"),
-        ("opened", I, "开班人数"),
-        ("dropped_out", I, "中退人数"),
-        ("social_insurance", I, "缴纳社会保险人数"),
-        ("exam_failed", I, "未通过考试人数"),
-        ("exam_absent", I, "未报名参加考试人数"),
-        ("materials_failed", I, "材料审核不合格人数"),
-        ("other_excluded", I, "其他原因不予补贴人数"),
-        ("subsidised", I, "实际补贴人数"),
-        ("months", I, "培训时限"),
-        ("proposed_fen", I, "拟补贴金额"),
-        ("attendance_checks_below", I, "到课率不足80%次数"),
-        ("attendance_deduction_fen", I, "到课率扣减"),
+        ("opened", INT, "开班人数"),
+        ("dropped_out", INT, "中退人数"),
+        ("social_insurance", INT, "缴纳社会保险人数"),
+        ("exam_failed", INT, "未通过考试人数"),
+        ("exam_absent", INT, "未报名参加考试人数"),
+        ("materials_failed", INT, "材料审核不合格人数"),
+        ("other_excluded", INT, "其他原因不予补贴人数"),
+        ("subsidised", INT, "实际补贴人数"),
+        ("months", INT, "培训时限"),
+        ("proposed_fen", INT, "拟补贴金额"),
+        ("attendance_checks_below", INT, "到课率不足80%次数"),
+        ("attendance_deduction_fen", INT, "到课率扣减"),
         ("violation_rate", pl.Float64, "违纪违规扣减百分比"),
-        ("violation_deduction_fen", I, "违纪违规扣减金额"),
-        ("total_deduction_fen", I, "扣减总计"),
-        ("actual_fen", I, "实际补贴金额"),
+        ("violation_deduction_fen", INT, "违纪违规扣减金额"),
+        ("total_deduction_fen", INT, "扣减总计"),
+        ("actual_fen", INT, "实际补贴金额"),
         ("payable", B, "no class-level block stands"),
         ("by_rate", S, "JSON: [[rate_fen_per_month, trainees, proposed_fen], …]"),
     ),

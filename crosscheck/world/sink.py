@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import polars as pl
 import pyarrow as pa
@@ -28,7 +28,7 @@ class TableSink:
         self.rows = 0
         self._writer: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
-        self._csv = None
+        self._csv: BinaryIO | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def write(self, frame: pl.DataFrame) -> None:
