@@ -182,12 +182,14 @@ def test_xlsx_rosters_have_title_rows_merged_headers_and_destroyed_ids(tiny: Pat
     assert [5, "身份证号码", "id_stored_as_number"] in errors
 
 
-def test_gb18030_exports_decode(tiny: Path) -> None:
-    raw = (tiny / "registries/business_licences.gb18030.csv").read_bytes()
+def test_gb18030_exports_decode_and_carry_names_gbk_cannot(small: Path) -> None:
+    raw = (small / "registries/business_licences.gb18030.csv").read_bytes()
     text = raw.decode("gb18030")
     assert text.startswith("record_key,id_number,name")
     with pytest.raises(UnicodeDecodeError):
         raw.decode("utf-8")
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("gbk")  # 䶮 and friends: GB18030, not GBK
 
 
 def test_advance_writes_deltas_and_their_truth_deterministically(

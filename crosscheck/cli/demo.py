@@ -137,6 +137,35 @@ def _policies(shenyang: Policy, fushun: Policy) -> None:
     out.print("  每项参数及其条款：crosscheck policy show fushun-2023")
 
 
+def _world() -> None:
+    import json
+
+    import polars as pl
+
+    from crosscheck.paths import home_dir
+    from crosscheck.world.generate import generate
+
+    out.print(Rule("合成世界（虚构数据，含预设违规与标准答案）"))
+    world = home_dir() / "worlds" / "tiny"
+    manifest_path = world / "world.json"
+    if manifest_path.exists() and json.loads(manifest_path.read_text())["seed"] == 7:
+        out.print(f"  复用 {world}")
+    else:
+        generate("tiny", 7, world)
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    truth = pl.read_parquet(world / "truth/expected_findings.parquet")
+    rows = manifest["rows"]
+    out.print(
+        f"  {world}：世界日期 {manifest['as_of']}，{rows['operations/classes']} 个班、"
+        f"{rows['operations/roster_entries']} 条花名册记录、"
+        f"{rows['registries/household_registration']:,} 名户籍人员"
+    )
+    out.print(
+        f"  标准答案：{truth.height} 条应发现的问题，覆盖 {truth['rule_code'].n_unique()} 个规则代码"
+    )
+    out.print(f"  启动登记系统模拟服务：crosscheck registry serve --world {world}")
+
+
 def demo() -> None:
     """演示：身份证号码、姓名比对、工作日与开班日、政策参数、数据仓库。"""
     shenyang, fushun = policy.get("shenyang-2022"), policy.get("fushun-2023")
@@ -144,6 +173,7 @@ def demo() -> None:
     _names()
     _calendar(shenyang)
     _policies(shenyang, fushun)
+    _world()
     out.print(Rule("数据仓库"))
     path = default_warehouse()
     con = warehouse.connect(path)

@@ -100,9 +100,8 @@ class People:
     def name(self) -> str:
         names, probs = reference.surnames()
         surname = self.rng.choices(names, weights=list(probs), k=1)[0]
-        given = "".join(
-            self.rng.choice(reference.GIVEN_CHARS) for _ in range(self.rng.choice((1, 2, 2)))
-        )
+        chars = reference.GIVEN_CHARS if self.rng.random() > 0.01 else reference.RARE_CHARS
+        given = "".join(self.rng.choice(chars) for _ in range(self.rng.choice((1, 2, 2))))
         return surname + given
 
 
