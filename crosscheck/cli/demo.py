@@ -160,9 +160,8 @@ def _world() -> None:
         f"{rows['operations/roster_entries']} 条花名册记录、"
         f"{rows['registries/household_registration']:,} 名户籍人员"
     )
-    out.print(
-        f"  标准答案：{truth.height} 条应发现的问题，覆盖 {truth['rule_code'].n_unique()} 个规则代码"
-    )
+    codes = truth["rule_code"].n_unique()
+    out.print(f"  标准答案：{truth.height} 条应发现的问题，覆盖 {codes} 个规则代码")
     out.print(f"  启动登记系统模拟服务：crosscheck registry serve --world {world}")
 
 
