@@ -20,6 +20,7 @@ from crosscheck.world import schema
 from crosscheck.world.generate import generate
 
 TOKEN = "test-token"
+_THREADS: dict[int, tuple[threading.Thread, Any]] = {}
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +28,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sim") / "tiny"
     generate("tiny", 11, out)
     return out
+
+
+def stop(server: uvicorn.Server) -> None:
+    """Stop a simulator started by ``_serve`` and close its DuckDB connection."""
+    server.should_exit = True
+    thread, app = _THREADS.pop(id(server))
+    thread.join(timeout=10)
+    app.state.store.close()
 
 
 def _serve(world: Path, **kw: Any) -> tuple[uvicorn.Server, str]:
@@ -37,7 +46,9 @@ def _serve(world: Path, **kw: Any) -> tuple[uvicorn.Server, str]:
     server = uvicorn.Server(
         uvicorn.Config(FaultWrapper(app), host="127.0.0.1", port=port, log_level="critical")
     )
-    threading.Thread(target=server.run, daemon=True).start()
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    _THREADS[id(server)] = (thread, app)
     deadline = time.monotonic() + 20
     while not server.started:
         if time.monotonic() > deadline:
@@ -50,7 +61,7 @@ def _serve(world: Path, **kw: Any) -> tuple[uvicorn.Server, str]:
 def base(world: Path) -> Iterator[str]:
     server, url = _serve(world)
     yield url
-    server.should_exit = True
+    stop(server)
 
 
 @pytest.fixture
@@ -188,4 +199,4 @@ def test_rate_limit_answers_429_with_retry_after(world: Path) -> None:
         assert limited
         assert int(limited[0].headers["retry-after"]) >= 1
     finally:
-        server.should_exit = True
+        stop(server)

@@ -56,13 +56,23 @@ def _root(
 
 
 def _register() -> None:
-    from crosscheck.cli import calendar_cmd, db_cmd, demo, id_cmd, name_cmd, policy_cmd, world_cmd
+    from crosscheck.cli import (
+        calendar_cmd,
+        db_cmd,
+        demo,
+        id_cmd,
+        name_cmd,
+        policy_cmd,
+        roster_cmd,
+        world_cmd,
+    )
 
     app.add_typer(id_cmd.app, name="id")
     app.add_typer(name_cmd.app, name="name")
     app.add_typer(calendar_cmd.app, name="calendar")
     app.add_typer(policy_cmd.app, name="policy")
     app.add_typer(db_cmd.app, name="db")
+    app.add_typer(roster_cmd.app, name="roster")
     app.add_typer(world_cmd.app, name="world")
     app.add_typer(world_cmd.registry_app, name="registry")
     app.command("demo")(demo.demo)

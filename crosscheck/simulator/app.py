@@ -276,4 +276,7 @@ def serve(
     import uvicorn
 
     app = create_app(world, token, faults, rate, burst)
-    uvicorn.run(FaultWrapper(app), host=host, port=port, log_level="warning", access_log=False)
+    try:
+        uvicorn.run(FaultWrapper(app), host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        app.state.store.close()

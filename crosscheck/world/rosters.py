@@ -24,8 +24,11 @@ _FIXED = dt.datetime(2020, 1, 1)
 
 
 def _title(policy_id: str) -> str:
-    city = {"shenyang-2022": "沈阳市", "fushun-2023": "抚顺市"}.get(policy_id, "")
-    return f"{city}高校毕业生专业转换及技能提升培训学员开班花名册"
+    return {
+        "shenyang-2022": "沈阳市高校毕业生专业转换及技能提升培训学员开班花名册",
+        "fushun-2023": "抚顺市高校毕业生专业转换及技能提升培训学员开班花名册",
+        "zhengning-2022": "正宁县职业技能培训学员花名册",
+    }.get(policy_id, "职业技能培训学员花名册")
 
 
 def expected_errors(
