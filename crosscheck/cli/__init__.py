@@ -61,6 +61,7 @@ def _register() -> None:
         db_cmd,
         demo,
         id_cmd,
+        ingest_cmd,
         name_cmd,
         policy_cmd,
         roster_cmd,
@@ -72,6 +73,7 @@ def _register() -> None:
     app.add_typer(calendar_cmd.app, name="calendar")
     app.add_typer(policy_cmd.app, name="policy")
     app.add_typer(db_cmd.app, name="db")
+    app.add_typer(ingest_cmd.app, name="ingest")
     app.add_typer(roster_cmd.app, name="roster")
     app.add_typer(world_cmd.app, name="world")
     app.add_typer(world_cmd.registry_app, name="registry")

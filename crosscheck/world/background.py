@@ -169,7 +169,7 @@ def chunk_tables(
     owner = np.repeat(np.arange(n), spells)
     k = len(owner)
     earliest = np.maximum(birth[owner] + 20 * 365, np.datetime64("2005-01-01"))
-    span = np.maximum((np.datetime64(as_of, "D") - earliest).astype(np.int64), 31)
+    span = np.maximum((np.datetime64(as_of, "D") - earliest).astype(np.int64), 1)
     start = earliest + (rng.random(k) * span).astype(np.int64)
     start_m = start.astype("datetime64[M]")
     end_m = np.minimum(

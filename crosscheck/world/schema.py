@@ -409,7 +409,11 @@ def from_text(path: str, df: pl.DataFrame) -> pl.DataFrame:
         if dtype == pl.Date:
             exprs.append(col.str.to_date("%Y-%m-%d", strict=True).alias(name))
         elif isinstance(dtype, pl.Datetime):
-            exprs.append(col.str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us").alias(name))
+            exprs.append(
+                col.str.replace("T", " ")
+                .str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us")
+                .alias(name)
+            )
         elif dtype == pl.Boolean:
             exprs.append(
                 col.str.to_lowercase()

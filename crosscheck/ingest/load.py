@@ -1,0 +1,261 @@
+"""Loading one source's extract into the warehouse: stage, gate, merge — in one
+transaction.
+
+Either the whole source commits (rows merged, quarantine written, watermark and
+fingerprint advanced) or nothing does: a failed or killed load leaves the
+previous state, and the next run starts over. Rows that are already there
+unchanged are not touched (their provenance stays), so loading the same extract
+twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import duckdb
+import polars as pl
+
+from crosscheck import regions
+from crosscheck.ingest import gate
+from crosscheck.ingest.sources import Source
+from crosscheck.ingest.sql import content_hash, id_valid, quoted
+
+Mode = Literal["replace", "upsert"]
+
+
+@dataclass
+class Outcome:
+    source: str
+    status: str  # loaded / unchanged / refused / failed
+    read: int = 0
+    loaded: int = 0
+    removed: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+    watermark: str | None = None
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def state(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, Any] | None:
+    rows = con.execute("SELECT * FROM load_state WHERE source = ?", [source]).fetchall()
+    if not rows:
+        return None
+    names = [d[0] for d in con.description or []]
+    return dict(zip(names, rows[0], strict=True))
+
+
+def load(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    batches: Iterable[pl.DataFrame],
+    *,
+    mode: Mode,
+    run_id: str,
+    as_of: dt.date,
+    fingerprint: str | None = None,
+) -> Outcome:
+    """Stage every batch (the source's columns plus ``_extract``, ``_row`` and
+    ``_order``), gate it, and merge what passes into the source's table."""
+    started = time.perf_counter()
+    cols = source.columns
+    now = dt.datetime.now().replace(microsecond=0)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _provinces AS SELECT unnest($1) AS code",
+            [sorted(regions.province_codes())],
+        )
+        staged = False
+        for batch in batches:
+            con.register("_batch", batch.to_arrow())
+            if not staged:
+                con.execute("CREATE OR REPLACE TEMP TABLE _stage AS SELECT * FROM _batch")
+                staged = True
+            else:
+                con.execute("INSERT INTO _stage SELECT * FROM _batch")
+            con.unregister("_batch")
+        if not staged:
+            con.execute("ROLLBACK")
+            return Outcome(
+                source.name, "unchanged", seconds=time.perf_counter() - started, detail="没有新记录"
+            )
+        read = con.execute("SELECT count(*) FROM _stage").fetchall()[0][0]
+        # the same record twice (a repeated page, a delta repeating the base): keep the
+        # latest version of each distinct content, then flag keys that still differ
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _dedup AS
+            SELECT * EXCLUDE (_h) FROM (
+                SELECT *, {content_hash(cols)} AS _h FROM _stage
+                QUALIFY row_number() OVER (
+                    PARTITION BY "{source.key}", _h ORDER BY _order DESC, _row) = 1)
+            QUALIFY _order = max(_order) OVER (PARTITION BY "{source.key}")""")
+        id_expr = _id_rule(source)
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _gated AS
+            SELECT *, {id_expr} AS _id_ok,
+                   count(*) OVER (PARTITION BY "{source.key}") > 1 AS _dup_key
+            FROM _dedup""",
+            {"as_of": as_of} if "$as_of" in id_expr else None,
+        )
+        result = gate.run(con, "_gated", source)
+        refused = result.failure_rate > source.max_failure_rate
+        _quarantine(con, source, result, run_id, now, "refused" if refused else "quarantined")
+        quality = json.dumps(result.summary(refused), ensure_ascii=False)
+        if refused:
+            con.execute(
+                """
+                INSERT INTO load_state
+                    (source, last_attempt_at, last_status, last_quality, last_run_id)
+                VALUES (?, ?, 'refused', ?, ?)
+                ON CONFLICT (source) DO UPDATE SET last_attempt_at = excluded.last_attempt_at,
+                    last_status = 'refused', last_quality = excluded.last_quality,
+                    last_run_id = excluded.last_run_id""",
+                [source.name, now, quality, run_id],
+            )
+            con.execute("COMMIT")
+            return Outcome(
+                source.name,
+                "refused",
+                read=read,
+                rejected=len(result.bad),
+                seconds=time.perf_counter() - started,
+                detail=f"{result.failure_rate:.1%} 的记录未通过数据质量检查，超过阈值 "
+                f"{source.max_failure_rate:.0%}，整批拒收，原数据保持不变",
+            )
+        loaded, removed = _merge(con, source, mode, result, now)
+        watermark = con.execute(
+            f'SELECT CAST(max(updated_at) AS VARCHAR) FROM "{source.name}"'
+        ).fetchall()[0][0]
+        con.execute(
+            """
+            INSERT INTO load_state VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded')
+            ON CONFLICT (source) DO UPDATE SET watermark = excluded.watermark,
+                last_success_at = excluded.last_success_at, last_run_id = excluded.last_run_id,
+                rows_read = excluded.rows_read, rows_loaded = excluded.rows_loaded,
+                rows_rejected = excluded.rows_rejected, last_quality = excluded.last_quality,
+                fingerprint = excluded.fingerprint, last_attempt_at = excluded.last_attempt_at,
+                last_status = 'loaded'""",
+            [
+                source.name,
+                watermark,
+                now,
+                run_id,
+                read,
+                loaded,
+                len(result.bad),
+                quality,
+                fingerprint,
+                now,
+            ],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return Outcome(
+        source.name,
+        "loaded",
+        read=read,
+        loaded=loaded,
+        removed=removed,
+        rejected=len(result.bad),
+        seconds=time.perf_counter() - started,
+        watermark=watermark,
+    )
+
+
+def _id_rule(source: Source) -> str:
+    if source.id_column is None:
+        return "true"
+    valid = id_valid(source.id_column)
+    if source.id_required_when:
+        column, value = source.id_required_when
+        return (
+            f"CASE WHEN \"{column}\" = '{value}' THEN {valid} "
+            f'ELSE ("{source.id_column}" IS NULL OR {valid}) END'
+        )
+    return valid
+
+
+def _quarantine(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    result: gate.GateResult,
+    run_id: str,
+    now: dt.datetime,
+    status: str,
+) -> None:
+    con.execute("CREATE OR REPLACE TEMP TABLE _bad (_row BIGINT, _reason VARCHAR, _status VARCHAR)")
+    for rows, kind in ((result.bad, status), (result.flagged, "flagged")):
+        if not rows:
+            continue
+        frame = pl.DataFrame(
+            {
+                "_row": list(rows),
+                "_reason": ["；".join(r) for r in rows.values()],
+                "_status": [kind] * len(rows),
+            }
+        )
+        con.register("_bad_rows", frame.to_arrow())
+        con.execute("INSERT INTO _bad SELECT * FROM _bad_rows")
+        con.unregister("_bad_rows")
+    packed = ", ".join(f'"{c}" := g."{c}"' for c in source.columns)
+    con.execute(
+        f"""
+        INSERT INTO quarantine (source, _extract, _row, field, reason, raw, run_id, rejected_at,
+                                run_status)
+        SELECT ?, g._extract, g._row, NULL, b._reason, to_json(struct_pack({packed})), ?, ?,
+               b._status
+        FROM _gated g JOIN _bad b USING (_row)""",
+        [source.name, run_id, now],
+    )
+
+
+def _merge(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    mode: Mode,
+    result: gate.GateResult,
+    now: dt.datetime,
+) -> tuple[int, int]:
+    key, cols = f'"{source.key}"', source.columns
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _good AS
+        SELECT * FROM _gated
+        WHERE _row NOT IN (SELECT _row FROM _bad WHERE _status <> 'flagged')""")
+    removed = 0
+    if mode == "replace":  # keys the new snapshot no longer has (quarantined keys stay)
+        removed += con.execute(
+            f'DELETE FROM "{source.name}" WHERE {key} NOT IN (SELECT {key} FROM _gated)'
+        ).fetchall()[0][0]
+    removed += _delete_changed(con, source)
+    inserted = con.execute(
+        f"""
+        INSERT INTO "{source.name}" ({quoted(cols)}, _source, _extract, _row, _loaded_at)
+        SELECT {quoted(cols)}, ?, _extract, _row, ? FROM _good g
+        WHERE NOT EXISTS (SELECT 1 FROM "{source.name}" t WHERE t.{key} = g.{key})""",
+        [source.name, now],
+    ).fetchall()[0][0]
+    return int(inserted), int(removed)
+
+
+def _delete_changed(con: duckdb.DuckDBPyConnection, source: Source) -> int:
+    key, cols = f'"{source.key}"', source.columns
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _changed AS
+        SELECT g.{key} AS k FROM _good g JOIN "{source.name}" t ON g.{key} = t.{key}
+        WHERE {content_hash(cols, "g")} <> {content_hash(cols, "t")}""")
+    return int(
+        con.execute(
+            f'DELETE FROM "{source.name}" WHERE {key} IN (SELECT k FROM _changed)'
+        ).fetchall()[0][0]
+    )

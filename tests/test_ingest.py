@@ -1,0 +1,302 @@
+"""Ingestion: gates, quarantine, refusal, idempotence, deltas, faults and kill -9."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import httpx
+import polars as pl
+import pytest
+
+from connectors.http import RetryPolicy
+from crosscheck import idnumber, warehouse
+from crosscheck.ingest import sql
+from crosscheck.ingest.run import from_files, from_http, read_file
+from crosscheck.ingest.sources import SOURCES
+from crosscheck.simulator.faults import Faults
+from crosscheck.world.advance import advance
+from crosscheck.world.generate import generate
+from tests.conftest import REPO
+from tests.test_simulator import TOKEN, _serve, stop
+
+AS_OF = dt.date(2025, 12, 20)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("ingest") / "tiny"
+    generate("tiny", 13, out)
+    return out
+
+
+def _expected(world: Path, name: str) -> pl.DataFrame:
+    files = sorted((world / "registries").glob(f"{name}.*"))
+    return read_file(files[0], SOURCES[name])
+
+
+def _table(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
+    cols = ", ".join(f'"{c}"' for c in SOURCES[name].columns)
+    return pl.from_arrow(con.sql(f'SELECT {cols} FROM "{name}"').to_arrow_table())  # type: ignore[return-value]
+
+
+def _same(a: pl.DataFrame, b: pl.DataFrame, key: str) -> bool:
+    return a.sort(key).equals(b.sort(key))
+
+
+def test_id_validity_in_sql_agrees_with_the_python_rules() -> None:
+    rng = random.Random(3)
+    numbers: list[str | None] = []
+    for _ in range(3000):
+        first17 = (
+            f"{rng.choice(['210102', '621025', '990101'])}{rng.randint(1950, 2030)}"
+            f"{rng.randint(1, 13):02d}{rng.randint(1, 31):02d}{rng.randint(0, 999):03d}"
+        )
+        check = idnumber.check_digit(first17) if rng.random() < 0.7 else rng.choice("0123456789X")
+        numbers.append(first17 + check)
+    numbers += ["", "21010219900307123", "2101021990030712X3", None]
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TEMP TABLE _provinces AS SELECT unnest($1) AS code",
+        [sorted(__import__("crosscheck.regions").regions.province_codes())],
+    )
+    con.execute("CREATE TABLE t (id_number VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?)", [[n] for n in numbers])
+    rows = con.execute(
+        f"SELECT id_number, {sql.id_valid('id_number')} FROM t", {"as_of": AS_OF}
+    ).fetchall()
+    for number, valid in rows:
+        assert valid == (number is not None and idnumber.check(number, as_of=AS_OF).valid), number
+
+
+def test_files_load_exactly_and_a_second_run_changes_nothing(world: Path, tmp_path: Path) -> None:
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    _, outcomes = from_files(con, world, as_of=AS_OF)
+    assert {o.status for o in outcomes} == {"loaded"}
+    for name, source in SOURCES.items():
+        assert _same(_table(con, name), _expected(world, name), source.key), name
+    before = con.execute("SELECT * FROM pension_contributions ORDER BY record_key").fetchall()
+    _, again = from_files(con, world, as_of=AS_OF)
+    assert {o.status for o in again} == {"unchanged"}
+    assert (
+        con.execute("SELECT * FROM pension_contributions ORDER BY record_key").fetchall() == before
+    )
+    flagged = con.execute(
+        "SELECT count(*) FROM quarantine WHERE run_status = 'flagged'"
+    ).fetchall()[0][0]
+    rejected = con.execute(
+        "SELECT count(*) FROM quarantine WHERE run_status <> 'flagged'"
+    ).fetchall()[0][0]
+    assert rejected == 0  # the world's extracts are clean…
+    assert flagged > 0  # …but for the planted ID typos, which are kept and flagged
+    con.close()
+
+
+def _corrupt(world: Path, tmp_path: Path, rows: int) -> Path:
+    """A copy of the registries whose pension extract has ``rows`` bad rows of each kind."""
+    folder = tmp_path / "bad"
+    shutil.copytree(world / "registries", folder / "registries")
+    path = folder / "registries" / "pension_contributions.parquet"
+    frame = pl.read_parquet(path)
+    i = pl.int_range(pl.len())
+    frame = frame.with_columns(
+        id_number=pl.when(i < rows).then(None).otherwise(pl.col("id_number")),
+        scheme=pl.when((i >= rows) & (i < 2 * rows))
+        .then(pl.lit("商业保险"))
+        .otherwise(pl.col("scheme")),
+        month_to=pl.when((i >= 2 * rows) & (i < 3 * rows))
+        .then(pl.col("month_from") - pl.duration(days=40))
+        .otherwise(pl.col("month_to")),
+    )
+    twin = frame.slice(3 * rows, 1).with_columns(employer_name=pl.lit("另一家单位"))
+    pl.concat([frame, twin]).write_parquet(path)
+    return folder
+
+
+def test_bad_rows_are_quarantined_with_reasons_and_the_rest_loads(
+    world: Path, tmp_path: Path
+) -> None:
+    folder = _corrupt(world, tmp_path, rows=2)
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    _, outcomes = from_files(con, folder, sources=["pension_contributions"], as_of=AS_OF)
+    (outcome,) = outcomes
+    assert outcome.status == "loaded"
+    assert outcome.rejected == 8  # 2 missing IDs, 2 bad schemes, 2 reversed months, a key twice
+    reasons = [
+        r[0]
+        for r in con.execute(
+            "SELECT reason FROM quarantine WHERE run_status = 'quarantined' ORDER BY _row"
+        ).fetchall()
+    ]
+    assert sum("缺少必填字段 id_number" in r for r in reasons) == 2
+    assert sum("scheme 不在取值范围内" in r for r in reasons) == 2
+    assert sum("month_from 晚于 month_to" in r for r in reasons) == 2
+    assert sum("record_key 重复且内容不同" in r for r in reasons) == 2
+    total = pl.read_parquet(folder / "registries/pension_contributions.parquet").height
+    loaded = con.execute("SELECT count(*) FROM pension_contributions").fetchall()[0][0]
+    assert loaded == total - 1 - 7  # the twin shares a key: 8 bad rows, 7 distinct records
+    raw = con.execute("SELECT raw FROM quarantine WHERE reason LIKE '%scheme%' LIMIT 1").fetchall()[
+        0
+    ][0]
+    assert "商业保险" in raw
+    con.close()
+
+
+def test_an_extract_over_the_threshold_is_refused_whole(world: Path, tmp_path: Path) -> None:
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    from_files(con, world, sources=["pension_contributions"], as_of=AS_OF)
+    before = con.execute("SELECT * FROM pension_contributions ORDER BY record_key").fetchall()
+    state_before = con.execute("SELECT watermark, fingerprint FROM load_state").fetchall()
+    rows = pl.read_parquet(world / "registries/pension_contributions.parquet").height
+    folder = _corrupt(world, tmp_path, rows=rows // 20 + 1)  # 3 kinds x 5% + 1
+    _, outcomes = from_files(con, folder, sources=["pension_contributions"], as_of=AS_OF)
+    assert outcomes[0].status == "refused"
+    assert "整批拒收" in outcomes[0].detail
+    assert (
+        con.execute("SELECT * FROM pension_contributions ORDER BY record_key").fetchall() == before
+    )
+    assert con.execute("SELECT watermark, fingerprint FROM load_state").fetchall() == state_before
+    assert con.execute("SELECT last_status FROM load_state").fetchall() == [("refused",)]
+    con.close()
+
+
+@pytest.fixture
+def faulty(world: Path) -> Iterator[str]:
+    faults = Faults(error_rate=0.1, drop_rate=0.05, truncate_rate=0.05, duplicate_rate=0.2, seed=9)
+    server, url = _serve(world, faults=faults, rate=300.0, burst=30)
+    yield url
+    stop(server)
+
+
+def test_http_through_faults_loads_the_registries_exactly(
+    world: Path, faulty: str, tmp_path: Path
+) -> None:
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    policy = RetryPolicy(attempts=40, base_delay=0.01, max_delay=0.05)
+    _, outcomes = from_http(con, faulty, TOKEN, retry=policy, page_size=113, as_of=AS_OF)
+    assert {o.status for o in outcomes} == {"loaded"}, [o.as_dict() for o in outcomes]
+    for name, source in SOURCES.items():
+        assert _same(_table(con, name), _expected(world, name), source.key), name
+    runs = con.execute("SELECT status FROM runs").fetchall()
+    assert runs == [("succeeded",)]
+    con.close()
+
+
+def test_http_delta_brings_only_what_changed(tmp_path: Path) -> None:
+    world = tmp_path / "w"
+    generate("tiny", 13, world)
+    server, url = _serve(world)
+    try:
+        con = warehouse.connect(tmp_path / "w.duckdb")
+        from_http(con, url, TOKEN, as_of=AS_OF)
+        marks = dict(con.execute("SELECT source, watermark FROM load_state").fetchall())
+        advance(world, 3)
+        httpx.post(f"{url}/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"})
+        _, outcomes = from_http(con, url, TOKEN, as_of=AS_OF)
+        new = sum(o.loaded for o in outcomes)
+        assert 1 <= new <= 10
+        assert sum(o.read for o in outcomes) < 20  # only the changes crossed the wire
+        after = dict(con.execute("SELECT source, watermark FROM load_state").fetchall())
+        assert any(after[s] > marks[s] for s in after)
+        delta_keys = pl.concat(
+            [
+                pl.read_parquet(p)
+                for p in (world / "registries/deltas").rglob("*.parquet")
+                if pl.read_parquet(p).height
+            ],
+            how="diagonal_relaxed",
+        )["record_key"]
+        for key in delta_keys:
+            found = con.execute(
+                "SELECT count(*) FROM (SELECT record_key FROM pension_contributions UNION ALL "
+                "SELECT record_key FROM business_licences UNION ALL "
+                "SELECT record_key FROM training_records) "
+                "WHERE record_key = ?",
+                [key],
+            ).fetchall()[0][0]
+            assert found == 1
+        con.close()
+    finally:
+        stop(server)
+
+
+def test_an_ingest_killed_half_way_leaves_the_previous_state_and_a_rerun_completes(
+    world: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "w.duckdb"
+    server, url = _serve(world, faults=Faults(latency_ms=40))
+    try:
+        con = warehouse.connect(db)
+        from_http(con, url, TOKEN, sources=["dishonesty_list"], as_of=AS_OF)
+        before = con.execute("SELECT source, watermark FROM load_state").fetchall()
+        con.close()
+        env = {**os.environ, "CROSSCHECK_HOME": str(tmp_path)}
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from crosscheck.cli import main; main()",
+                "ingest",
+                "--from",
+                url,
+                "--token",
+                TOKEN,
+                "--page-size",
+                "25",
+                "--db",
+                str(db),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(4.0)  # imports, then paging household_registration inside its transaction
+        assert child.poll() is None, "the ingest finished before it could be killed"
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        con = warehouse.connect(db)
+        assert con.execute("SELECT source, watermark FROM load_state").fetchall() == before
+        assert con.execute("SELECT count(*) FROM household_registration").fetchall()[0][0] == 0
+        con.close()
+        httpx.put(
+            f"{url}/admin/faults",
+            json={"latency_ms": 0},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+        con = warehouse.connect(db)
+        _, outcomes = from_http(con, url, TOKEN, as_of=AS_OF)
+        assert all(o.status in ("loaded", "unchanged") for o in outcomes)
+        for name, source in SOURCES.items():
+            assert _same(_table(con, name), _expected(world, name), source.key), name
+        con.close()
+    finally:
+        stop(server)
+
+
+def test_cli_ingest_files_and_status(world: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from crosscheck.cli import app
+
+    runner = CliRunner()
+    db = tmp_path / "c.duckdb"
+    result = runner.invoke(
+        app, ["ingest", "--files", str(world), "--db", str(db)], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "pension_contributions" in result.output
+    assert "已载入" in result.output
+    status = runner.invoke(app, ["ingest", "status", "--db", str(db)], env={"COLUMNS": "200"})
+    assert "household_registration" in status.output
+    bad = runner.invoke(app, ["ingest", "--db", str(db)])
+    assert bad.exit_code != 0
