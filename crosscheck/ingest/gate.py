@@ -26,8 +26,8 @@ FLAG = "[标记] "  # reasons that flag a row (it is loaded) rather than reject 
 @dataclass
 class GateResult:
     rows: int
-    bad: dict[int, list[str]] = field(default_factory=dict)  # _row -> reasons: not loaded
-    flagged: dict[int, list[str]] = field(default_factory=dict)  # _row -> reasons: loaded, listed
+    bad: dict[int, list[str]] = field(default_factory=dict)  # _seq -> reasons: not loaded
+    flagged: dict[int, list[str]] = field(default_factory=dict)  # _seq -> reasons: loaded, listed
     counts: dict[str, int] = field(default_factory=dict)  # expectation -> failing rows
 
     @property
@@ -115,8 +115,8 @@ def _label(expectation: Any) -> str:
 
 
 def run(con: duckdb.DuckDBPyConnection, staging: str, source: Source) -> GateResult:
-    """Validate the staged extract (table ``staging``, with ``_row``, ``_id_ok`` and
-    ``_dup_key`` columns) chunk by chunk."""
+    """Validate the staged extract (table ``staging``, numbered 1..n by ``_seq``, with
+    ``_id_ok`` and ``_dup_key`` columns) chunk by chunk; failing rows by ``_seq``."""
     rows = con.execute(f'SELECT count(*) FROM "{staging}"').fetchall()[0][0]
     result = GateResult(rows=int(rows))
     if not rows:
@@ -135,8 +135,8 @@ def run(con: duckdb.DuckDBPyConnection, staging: str, source: Source) -> GateRes
     for start in range(0, int(rows), CHUNK):
         frame = (
             con.sql(
-                f'SELECT _row, _id_ok, _dup_key, {select} FROM "{staging}" '
-                f"ORDER BY _row LIMIT {CHUNK} OFFSET {start}"
+                f'SELECT _seq, _id_ok, _dup_key, {select} FROM "{staging}" '
+                f"WHERE _seq > {start} AND _seq <= {start + CHUNK}"
             )
             .to_arrow_table()
             .to_pandas()
@@ -144,13 +144,13 @@ def run(con: duckdb.DuckDBPyConnection, staging: str, source: Source) -> GateRes
         batch = asset.get_batch(batch_parameters={"dataframe": frame})
         outcome = batch.validate(
             expectations,
-            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_row"]},
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_seq"]},
         )
         for item in outcome.results:
             if item.success:
                 continue
             label = _label(item.expectation_config)
-            failing = [int(u["_row"]) for u in item.result.get("unexpected_index_list") or []]
+            failing = [int(u["_seq"]) for u in item.result.get("unexpected_index_list") or []]
             result.counts[label] = result.counts.get(label, 0) + len(failing)
             reason = reasons.get(label, label)
             target = flagged if reason.startswith(FLAG) else bad

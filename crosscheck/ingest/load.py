@@ -87,23 +87,28 @@ def load(
             return Outcome(
                 source.name, "unchanged", seconds=time.perf_counter() - started, detail="没有新记录"
             )
-        read = con.execute("SELECT count(*) FROM _stage").fetchall()[0][0]
-        # the same record twice (a repeated page, a delta repeating the base): keep the
-        # latest version of each distinct content, then flag keys that still differ
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE _dedup AS
-            SELECT * EXCLUDE (_h) FROM (
-                SELECT *, {content_hash(cols)} AS _h FROM _stage
-                QUALIFY row_number() OVER (
-                    PARTITION BY "{source.key}", _h ORDER BY _order DESC, _row) = 1)
-            QUALIFY _order = max(_order) OVER (PARTITION BY "{source.key}")""")
+        read, distinct = con.execute(
+            f'SELECT count(*), count(DISTINCT "{source.key}") FROM _stage').fetchall()[0]
+        key = f'"{source.key}"'
+        if read == distinct:  # the usual case: no key twice, nothing to collapse
+            dedup, dup_key = "_stage", "false"
+        else:
+            # the same record twice (a repeated page, a delta repeating the base): keep the
+            # latest version of each distinct content, then flag keys that still differ
+            con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE _dedup AS
+                SELECT * EXCLUDE (_h) FROM (
+                    SELECT *, {content_hash(cols)} AS _h FROM _stage
+                    QUALIFY row_number() OVER (
+                        PARTITION BY {key}, _h ORDER BY _order DESC, _row) = 1)
+                QUALIFY _order = max(_order) OVER (PARTITION BY {key})""")
+            dedup, dup_key = "_dedup", f"count(*) OVER (PARTITION BY {key}) > 1"
         id_expr = _id_rule(source)
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _gated AS
-            SELECT *, {id_expr} AS _id_ok,
-                   count(*) OVER (PARTITION BY "{source.key}") > 1 AS _dup_key
-            FROM _dedup""",
+            SELECT *, row_number() OVER () AS _seq, {id_expr} AS _id_ok, {dup_key} AS _dup_key
+            FROM {dedup}""",
             {"as_of": as_of} if "$as_of" in id_expr else None,
         )
         result = gate.run(con, "_gated", source)
@@ -194,13 +199,13 @@ def _quarantine(
     now: dt.datetime,
     status: str,
 ) -> None:
-    con.execute("CREATE OR REPLACE TEMP TABLE _bad (_row BIGINT, _reason VARCHAR, _status VARCHAR)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _bad (_seq BIGINT, _reason VARCHAR, _status VARCHAR)")
     for rows, kind in ((result.bad, status), (result.flagged, "flagged")):
         if not rows:
             continue
         frame = pl.DataFrame(
             {
-                "_row": list(rows),
+                "_seq": list(rows),
                 "_reason": ["；".join(r) for r in rows.values()],
                 "_status": [kind] * len(rows),
             }
@@ -215,7 +220,7 @@ def _quarantine(
                                 run_status)
         SELECT ?, g._extract, g._row, NULL, b._reason, to_json(struct_pack({packed})), ?, ?,
                b._status
-        FROM _gated g JOIN _bad b USING (_row)""",
+        FROM _gated g JOIN _bad b USING (_seq)""",
         [source.name, run_id, now],
     )
 
@@ -229,15 +234,17 @@ def _merge(
 ) -> tuple[int, int]:
     key, cols = f'"{source.key}"', source.columns
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE _good AS
+        CREATE OR REPLACE TEMP VIEW _good AS
         SELECT * FROM _gated
-        WHERE _row NOT IN (SELECT _row FROM _bad WHERE _status <> 'flagged')""")
+        WHERE _seq NOT IN (SELECT _seq FROM _bad WHERE _status <> 'flagged')""")
     removed = 0
     if mode == "replace":  # keys the new snapshot no longer has (quarantined keys stay)
         removed += con.execute(
             f'DELETE FROM "{source.name}" WHERE {key} NOT IN (SELECT {key} FROM _gated)'
         ).fetchall()[0][0]
-    removed += _delete_changed(con, source)
+    empty = not con.execute(f'SELECT 1 FROM "{source.name}" LIMIT 1').fetchall()
+    if not empty:
+        removed += _delete_changed(con, source)
     inserted = con.execute(
         f"""
         INSERT INTO "{source.name}" ({quoted(cols)}, _source, _extract, _row, _loaded_at)

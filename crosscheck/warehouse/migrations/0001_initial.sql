@@ -8,6 +8,9 @@
 --   _loaded_at  when it was loaded
 -- ID numbers are stored normalised (crosscheck.idnumber.normalize); the raw
 -- value the source sent is kept where the source is a human-typed document.
+-- Registry tables declare no PRIMARY KEY: the loader keeps their keys unique
+-- (crosscheck.ingest.load), and DuckDB's index maintenance would cost eight
+-- times the insert on a ten-million-row bulk load.
 
 CREATE TABLE runs (
     run_id       VARCHAR PRIMARY KEY,
@@ -46,7 +49,7 @@ CREATE TABLE quarantine (
 -- ---------------------------------------------------------------- registries
 
 CREATE TABLE pension_contributions (          -- 社保: 养老保险参保缴费
-    record_key            VARCHAR PRIMARY KEY,
+    record_key            VARCHAR,
     id_number             VARCHAR NOT NULL,
     name                  VARCHAR,
     scheme                VARCHAR NOT NULL,   -- 城镇企业职工基本养老保险 / 机关事业单位养老保险
@@ -60,7 +63,7 @@ CREATE TABLE pension_contributions (          -- 社保: 养老保险参保缴�
 );
 
 CREATE TABLE business_licences (              -- 市场监管: 营业执照
-    record_key       VARCHAR PRIMARY KEY,
+    record_key       VARCHAR,
     id_number        VARCHAR NOT NULL,
     name             VARCHAR,
     role             VARCHAR NOT NULL,        -- operator / legal_representative / investor
@@ -75,7 +78,7 @@ CREATE TABLE business_licences (              -- 市场监管: 营业执照
 );
 
 CREATE TABLE student_status (                 -- 学籍 / 学信网
-    record_key        VARCHAR PRIMARY KEY,
+    record_key        VARCHAR,
     id_number         VARCHAR NOT NULL,
     name              VARCHAR,
     school_name       VARCHAR NOT NULL,
@@ -92,7 +95,7 @@ CREATE TABLE student_status (                 -- 学籍 / 学信网
 );
 
 CREATE TABLE household_registration (         -- 户籍
-    id_number      VARCHAR PRIMARY KEY,
+    id_number      VARCHAR NOT NULL,
     name           VARCHAR,
     province_code  VARCHAR NOT NULL,
     city_code      VARCHAR,
@@ -101,7 +104,7 @@ CREATE TABLE household_registration (         -- 户籍
 );
 
 CREATE TABLE training_records (               -- other cities' / provinces' training systems
-    record_key        VARCHAR PRIMARY KEY,
+    record_key        VARCHAR,
     id_number         VARCHAR NOT NULL,
     name              VARCHAR,
     region_code       VARCHAR NOT NULL,
@@ -119,7 +122,7 @@ CREATE TABLE training_records (               -- other cities' / provinces' trai
 );
 
 CREATE TABLE dishonesty_list (                -- 失信名单
-    record_key    VARCHAR PRIMARY KEY,
+    record_key    VARCHAR,
     subject_type  VARCHAR NOT NULL CHECK (subject_type IN ('person', 'institution', 'platform')),
     id_number     VARCHAR,
     credit_code   VARCHAR,

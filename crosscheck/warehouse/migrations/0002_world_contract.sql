@@ -2,7 +2,7 @@
 -- province's exchange) carries beyond 0001, and per-source load bookkeeping.
 
 CREATE TABLE provincial_training_system (     -- 省职业培训信息管理系统 (凡补必进)
-    record_key   VARCHAR PRIMARY KEY,
+    record_key   VARCHAR NOT NULL,
     id_number    VARCHAR NOT NULL,
     class_id     VARCHAR NOT NULL,
     recorded_on  DATE,
