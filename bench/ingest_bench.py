@@ -45,9 +45,11 @@ def bulk(world: Path) -> None:
     for o in outcomes:
         print(f"| {o.source} | {o.read:,} | {o.loaded:,} | {o.rejected:,} | {o.seconds:.1f} |")
     rows = sum(o.read for o in outcomes)
-    print(f"\nbulk load of {world.name}: {rows:,} rows in {total:.1f} s "
-          f"({rows / total:,.0f} rows/s), peak RSS {_peak_mib():,.0f} MiB, "
-          f"warehouse {db.stat().st_size / 2**20:,.0f} MiB")
+    print(
+        f"\nbulk load of {world.name}: {rows:,} rows in {total:.1f} s "
+        f"({rows / total:,.0f} rows/s), peak RSS {_peak_mib():,.0f} MiB, "
+        f"warehouse {db.stat().st_size / 2**20:,.0f} MiB"
+    )
     shutil.rmtree(db.parent)
 
 
@@ -57,8 +59,10 @@ def http(world: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen([*CLI, "registry", "serve", "--world", str(copy), "--port", str(port),
-                               "--token", "bench"], stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [*CLI, "registry", "serve", "--world", str(copy), "--port", str(port), "--token", "bench"],
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         while True:
@@ -72,15 +76,22 @@ def http(world: Path) -> None:
         _, outcomes = from_http(con, url, "bench", as_of=dt.date(2025, 12, 20))
         full = time.perf_counter() - started
         records = sum(o.read for o in outcomes)
-        print(f"full HTTP sync of {world.name}: {records:,} records in {full:.1f} s = "
-              f"{records / full:,.0f} records/s (gates and merge included)")
-        subprocess.run([*CLI, "world", "advance", "--world", str(copy), "--days", "7"],
-                       check=True, capture_output=True)
+        print(
+            f"full HTTP sync of {world.name}: {records:,} records in {full:.1f} s = "
+            f"{records / full:,.0f} records/s (gates and merge included)"
+        )
+        subprocess.run(
+            [*CLI, "world", "advance", "--world", str(copy), "--days", "7"],
+            check=True,
+            capture_output=True,
+        )
         httpx.post(f"{url}/admin/reload", headers={"Authorization": "Bearer bench"}, timeout=600)
         started = time.perf_counter()
         _, outcomes = from_http(con, url, "bench", as_of=dt.date(2025, 12, 20))
         delta = time.perf_counter() - started
-        print(f"delta sync after 7 days: {sum(o.read for o in outcomes):,} records in {delta:.1f} s")
+        print(
+            f"delta sync after 7 days: {sum(o.read for o in outcomes):,} records in {delta:.1f} s"
+        )
         con.close()
     finally:
         server.terminate()

@@ -70,6 +70,7 @@ class RegistryClient:
         self.retry = retry or RetryPolicy()
         self.page_size = page_size
         self.retries = 0  # how many retries this client made (for run summaries)
+        self.rate_limited = 0  # how many 429 answers it waited out
 
     def pages(self, updated_since: str | None = None) -> Iterator[Page]:
         """Every page of the registry (changed after ``updated_since`` when given)."""
@@ -146,6 +147,7 @@ class RegistryClient:
                         self.registry, request, f"HTTP {status}: token refused"
                     )
                 if status == 429:
+                    self.rate_limited += 1
                     wait = _retry_after(response, policy.max_retry_after)
                     last = RateLimited(
                         self.registry, request, f"HTTP 429, Retry-After {wait:.0f} s"

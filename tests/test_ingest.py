@@ -172,7 +172,7 @@ def test_an_extract_over_the_threshold_is_refused_whole(world: Path, tmp_path: P
 @pytest.fixture
 def faulty(world: Path) -> Iterator[str]:
     faults = Faults(error_rate=0.1, drop_rate=0.05, truncate_rate=0.05, duplicate_rate=0.2, seed=9)
-    server, url = _serve(world, faults=faults, rate=300.0, burst=30)
+    server, url = _serve(world, faults=faults, rate=40.0, burst=10)
     yield url
     stop(server)
 
@@ -184,6 +184,8 @@ def test_http_through_faults_loads_the_registries_exactly(
     policy = RetryPolicy(attempts=40, base_delay=0.01, max_delay=0.05)
     _, outcomes = from_http(con, faulty, TOKEN, retry=policy, page_size=113, as_of=AS_OF)
     assert {o.status for o in outcomes} == {"loaded"}, [o.as_dict() for o in outcomes]
+    assert sum(o.rate_limited for o in outcomes) > 0  # 429s happened and were waited out
+    assert sum(o.retries for o in outcomes) > sum(o.rate_limited for o in outcomes)
     for name, source in SOURCES.items():
         assert _same(_table(con, name), _expected(world, name), source.key), name
     runs = con.execute("SELECT status FROM runs").fetchall()
@@ -300,3 +302,74 @@ def test_cli_ingest_files_and_status(world: Path, tmp_path: Path) -> None:
     assert "household_registration" in status.output
     bad = runner.invoke(app, ["ingest", "--db", str(db)])
     assert bad.exit_code != 0
+
+
+def test_validations_are_kept_for_data_docs(world: Path, tmp_path: Path, home: Path) -> None:
+    from crosscheck.ingest.gate import build_docs
+
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    from_files(con, world, sources=["student_status"], as_of=AS_OF)
+    con.close()
+    index = build_docs()
+    assert index.is_file()
+    assert index.is_relative_to(home)
+    pages = " ".join(
+        p.read_text(encoding="utf-8", errors="ignore") for p in index.parent.rglob("*.html")
+    )
+    assert "crosscheck.student_status" in pages
+
+
+def test_an_xlsx_extract_loads_like_its_parquet(world: Path, tmp_path: Path) -> None:
+    import xlsxwriter
+
+    frame = _expected(world, "dishonesty_list")
+    folder = tmp_path / "x" / "registries"
+    folder.mkdir(parents=True)
+    wb = xlsxwriter.Workbook(str(folder / "dishonesty_list.xlsx"))
+    ws = wb.add_worksheet()
+    day = wb.add_format({"num_format": "yyyy-mm-dd"})
+    ws.write_row(0, 0, frame.columns)
+    for r, row in enumerate(frame.iter_rows(), start=1):
+        for c, value in enumerate(row):
+            if isinstance(value, dt.datetime):
+                ws.write_string(r, c, value.strftime("%Y-%m-%d %H:%M:%S"))
+            elif isinstance(value, dt.date):
+                ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), day)
+            elif value is not None:
+                ws.write(r, c, value)
+    wb.close()
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    _, outcomes = from_files(con, folder.parent, sources=["dishonesty_list"], as_of=AS_OF)
+    assert outcomes[0].status == "loaded", outcomes[0].detail
+    assert _same(_table(con, "dishonesty_list"), frame, "record_key")
+    con.close()
+
+
+def test_unreadable_values_in_a_csv_extract_are_quarantined_not_fatal(
+    world: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "csv" / "registries"
+    folder.mkdir(parents=True)
+    frame = pl.read_parquet(world / "registries/pension_contributions.parquet")
+    text = frame.write_csv(datetime_format="%Y-%m-%d %H:%M:%S").splitlines()
+    header = text[0].split(",")
+    cells = text[1].split(",")
+    cells[header.index("month_from")] = "2024-13-45"
+    text[1] = ",".join(cells)
+    (folder / "pension_contributions.gb18030.csv").write_bytes(
+        ("\n".join(text) + "\n").encode("gb18030")
+    )
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    _, outcomes = from_files(con, folder.parent, sources=["pension_contributions"], as_of=AS_OF)
+    assert outcomes[0].status == "loaded", outcomes[0].detail
+    assert outcomes[0].rejected == 1
+    ((reason, row),) = con.execute(
+        "SELECT reason, _row FROM quarantine WHERE run_status = 'quarantined'"
+    ).fetchall()
+    assert "字段无法解析：month_from" in reason
+    assert row == 1  # the first data row of the file
+    assert (
+        con.execute("SELECT count(*) FROM pension_contributions").fetchall()[0][0]
+        == frame.height - 1
+    )
+    con.close()

@@ -138,3 +138,15 @@ def status(db: DbOption = None) -> None:
             + ("（整批拒收）" if q.get("refused") else ""),
         )
     out.print(table)
+
+
+@app.command("docs")
+def docs() -> None:
+    """生成 Great Expectations 数据质量报告（Data Docs）并给出 HTML 路径。"""
+    from crosscheck.ingest.gate import build_docs, gx_root
+
+    if not (gx_root() / "gx").is_dir():
+        raise CrosscheckError(f"{gx_root()} 下还没有数据质量检查记录：先运行 crosscheck ingest")
+    index = build_docs()
+    out.print(f"数据质量报告：{index.as_uri()}")
+    out.print("（离线时页面引用的 CDN 样式无法加载，内容完整但排版朴素）")

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from crosscheck.ingest.sources import Source
+from crosscheck.paths import home_dir
 
 CHUNK = 1_000_000
 FLAG = "[标记] "  # reasons that flag a row (it is loaded) rather than reject it
+PARSE = "字段无法解析："
 
 
 @dataclass
@@ -46,14 +48,21 @@ class GateResult:
         }
 
 
-@lru_cache(maxsize=1)
-def _context() -> Any:  # one ephemeral context per process
+def _context(root: Path) -> Any:
+    """A file context under ``$CROSSCHECK_HOME/gx``: suites, validation results and
+    Data Docs persist there (never in the repository). Opened afresh each time (it
+    takes milliseconds): GX binds new suites to the context opened last."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    context = gx.get_context(mode="ephemeral")
+    root.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=str(root))
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     return context
+
+
+def gx_root() -> Path:
+    return home_dir() / "gx"
 
 
 def suite(source: Source) -> tuple[Any, dict[str, str]]:
@@ -61,7 +70,7 @@ def suite(source: Source) -> tuple[Any, dict[str, str]]:
     import great_expectations as gx
     import great_expectations.expectations as gxe
 
-    _context()  # a suite needs an active context
+    _context(gx_root())  # a suite needs an active context
     expectations: list[tuple[Any, str]] = []
     for column in source.required:
         expectations.append(
@@ -93,6 +102,7 @@ def suite(source: Source) -> tuple[Any, dict[str, str]]:
                 FLAG + f"{source.id_column} 不是有效的身份证号码",
             )
         )
+    expectations.append((gxe.ExpectColumnValuesToBeNull(column="_parse_error"), PARSE))
     expectations.append(
         (
             gxe.ExpectColumnValuesToBeInSet(column="_dup_key", value_set=[False]),
@@ -121,8 +131,8 @@ def run(con: duckdb.DuckDBPyConnection, staging: str, source: Source) -> GateRes
     result = GateResult(rows=int(rows))
     if not rows:
         return result
-    expectations, reasons = suite(source)
-    asset = _asset()
+    _, reasons = suite(source)
+    checkpoint = _checkpoint(source)
     columns = sorted(
         {*source.required, *source.value_sets, *(c for pair in source.ordered for c in pair)}
     )
@@ -135,32 +145,62 @@ def run(con: duckdb.DuckDBPyConnection, staging: str, source: Source) -> GateRes
     for start in range(0, int(rows), CHUNK):
         frame = (
             con.sql(
-                f'SELECT _seq, _id_ok, _dup_key, {select} FROM "{staging}" '
+                f'SELECT _seq, _id_ok, _dup_key, _parse_error, {select} FROM "{staging}" '
                 f"WHERE _seq > {start} AND _seq <= {start + CHUNK}"
             )
             .to_arrow_table()
             .to_pandas()
         )
-        batch = asset.get_batch(batch_parameters={"dataframe": frame})
-        outcome = batch.validate(
-            expectations,
-            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_seq"]},
-        )
-        for item in outcome.results:
+        run = checkpoint.run(batch_parameters={"dataframe": frame})
+        for item in (r for v in run.run_results.values() for r in v.results):
             if item.success:
                 continue
             label = _label(item.expectation_config)
-            failing = [int(u["_seq"]) for u in item.result.get("unexpected_index_list") or []]
-            result.counts[label] = result.counts.get(label, 0) + len(failing)
+            unexpected = item.result.get("unexpected_index_list") or []
+            result.counts[label] = result.counts.get(label, 0) + len(unexpected)
             reason = reasons.get(label, label)
             target = flagged if reason.startswith(FLAG) else bad
-            for row in failing:
-                target[row].append(reason.removeprefix(FLAG))
+            for u in unexpected:
+                text = reason + str(u["_parse_error"]) if reason == PARSE else reason
+                target[int(u["_seq"])].append(text.removeprefix(FLAG))
     result.bad, result.flagged = dict(bad), dict(flagged)
     return result
 
 
-@lru_cache(maxsize=1)
-def _asset() -> Any:
-    source = _context().data_sources.add_pandas("crosscheck_extracts")
-    return source.add_dataframe_asset("extract").add_batch_definition_whole_dataframe("whole")
+def _checkpoint(source: Source) -> Any:
+    """The source's checkpoint: its suite on the extract asset, results stored for Data Docs."""
+    import great_expectations as gx
+
+    context = _context(gx_root())
+    try:
+        datasource = context.data_sources.get("crosscheck_extracts")
+    except (KeyError, ValueError, LookupError):
+        datasource = context.data_sources.add_pandas("crosscheck_extracts")
+    try:
+        asset = datasource.get_asset("extract")
+    except (KeyError, ValueError, LookupError):
+        asset = datasource.add_dataframe_asset("extract")
+    try:
+        batch = asset.get_batch_definition("whole")
+    except (KeyError, ValueError, LookupError):
+        batch = asset.add_batch_definition_whole_dataframe("whole")
+    expectations, _ = suite(source)
+    stored = context.suites.add_or_update(expectations)
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(data=batch, suite=stored, name=f"crosscheck.{source.name}")
+    )
+    return context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=f"crosscheck.{source.name}",
+            validation_definitions=[definition],
+            actions=[],
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_seq"]},
+        )
+    )
+
+
+def build_docs() -> Path:
+    """Rebuild the Data Docs from the stored validation results; return index.html."""
+    context = _context(gx_root())
+    context.build_data_docs()
+    return gx_root() / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"

@@ -18,7 +18,7 @@ import polars as pl
 
 from connectors.errors import ConnectorError
 from connectors.http import RegistryClient, RetryPolicy
-from crosscheck.ingest.load import Mode, Outcome, load, state
+from crosscheck.ingest.load import Mode, Outcome, ParquetExtract, load, state
 from crosscheck.ingest.sources import SOURCES, Source
 from crosscheck.world import schema
 
@@ -26,21 +26,25 @@ Progress = Callable[[str, int], None]  # (source, records read so far)
 
 
 def _frame(source: Source, records: list[dict[str, Any]]) -> pl.DataFrame:
-    """JSON records as a frame with the contract's column types."""
-    table = source.table
-    text_types = {
-        c: (pl.String if t in (pl.Date,) or isinstance(t, pl.Datetime) else t)
-        for c, t, _ in table.columns
-    }
-    frame = pl.DataFrame(records, schema=text_types, strict=False)
-    return frame.with_columns(
-        [pl.col(c).str.to_date("%Y-%m-%d") for c, t, _ in table.columns if t == pl.Date]
-        + [
-            pl.col(c).str.replace("T", " ").str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us")
-            for c, t, _ in table.columns
-            if isinstance(t, pl.Datetime)
-        ]
+    """JSON records as a frame with the contract's column types (and ``_parse_error``)."""
+    columns = [c for c, _, _ in source.table.columns]
+    text = pl.DataFrame(
+        [
+            {
+                c: (
+                    None
+                    if r.get(c) is None
+                    else str(r[c]).lower()
+                    if isinstance(r.get(c), bool)
+                    else str(r[c])
+                )
+                for c in columns
+            }
+            for r in records
+        ],
+        schema=dict.fromkeys(columns, pl.String),
     )
+    return schema.from_text(f"registries/{source.name}", text, strict=False)
 
 
 def _start_run(con: duckdb.DuckDBPyConnection, kind: str, params: dict[str, Any]) -> str:
@@ -98,6 +102,7 @@ def from_http(
                 outcome = load(con, source, batches, mode=mode, run_id=run_id, as_of=as_of)
             except ConnectorError as exc:
                 outcome = Outcome(name, "failed", detail=str(exc))
+            outcome.retries, outcome.rate_limited = reader.retries, reader.rate_limited
             outcomes.append(outcome)
     finally:
         if client is None:
@@ -141,21 +146,47 @@ def extract_files(folder: Path, name: str) -> list[Path]:
     return base[:1] + deltas
 
 
-def read_file(path: Path, source: Source) -> pl.DataFrame:
+def read_file(path: Path, source: Source, *, strict: bool = True) -> pl.DataFrame:
     """One bulk extract with the contract's columns and types (Parquet, CSV in
     UTF-8 or GB18030, or .xlsx with the header in row 1)."""
     table = f"registries/{source.name}"
     if path.suffix == ".parquet":
         return schema.conform(table, pl.read_parquet(path))
     if path.suffix == ".xlsx":
-        frame = pl.read_excel(path, engine="calamine", infer_schema_length=0)
-        return schema.from_text(table, frame.cast(pl.String))
+        from python_calamine import CalamineWorkbook
+
+        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+        header = [str(c).strip() for c in rows[0]]
+        cells = [[_cell(c) for c in row] for row in rows[1:] if any(_cell(c) for c in row)]
+        frame = pl.DataFrame(cells, schema=dict.fromkeys(header, pl.String), orient="row")
+        return schema.from_text(table, frame, strict=strict)
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("gb18030")  # GBK exports are GB18030 subsets
-    return schema.from_text(table, pl.read_csv(text.encode("utf-8"), infer_schema=False))
+    return schema.from_text(
+        table, pl.read_csv(text.encode("utf-8"), infer_schema=False), strict=strict
+    )
+
+
+def _cell(value: Any) -> str | None:
+    """An Excel cell as the text a CSV export would carry."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return (
+            value.strftime("%Y-%m-%d %H:%M:%S")
+            if value.time() != dt.time()
+            else f"{value:%Y-%m-%d}"
+        )
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def from_files(
@@ -188,14 +219,19 @@ def from_files(
             outcomes.append(Outcome(name, "unchanged", detail="与上次载入的文件相同"))
             continue
 
-        def batches(files: list[Path] = files, source: Source = source) -> Iterator[pl.DataFrame]:
+        def batches(
+            files: list[Path] = files, source: Source = source
+        ) -> Iterator[pl.DataFrame | ParquetExtract]:
             for order, path in enumerate(files):
-                frame = read_file(path, source)
                 rel = (
                     path.relative_to(folder).as_posix()
                     if path.is_relative_to(folder)
                     else str(path)
                 )
+                if path.suffix == ".parquet":
+                    yield ParquetExtract(path, rel, order)
+                    continue
+                frame = read_file(path, source, strict=False)
                 yield frame.with_columns(
                     _extract=pl.lit(rel),
                     _row=pl.int_range(1, frame.height + 1, dtype=pl.Int64),
@@ -212,7 +248,7 @@ def from_files(
                 as_of=as_of,
                 fingerprint=fingerprint,
             )
-        except (OSError, pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
+        except (OSError, pl.exceptions.PolarsError, UnicodeDecodeError, duckdb.Error) as exc:
             outcome = Outcome(name, "failed", detail=f"{files[0].name}: {exc}")
         outcomes.append(outcome)
     _finish_run(con, run_id, outcomes)

@@ -9,6 +9,7 @@ schema is older than this code).
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,13 @@ from crosscheck.paths import default_warehouse
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
-_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+# DuckDB may use this much memory before it spills to ``<file>.tmp`` (bulk loads of a
+# province stay within a few GiB this way); override with CROSSCHECK_DUCKDB_MEMORY.
+_CONFIG: dict[str, str | bool] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "memory_limit": os.environ.get("CROSSCHECK_DUCKDB_MEMORY", "6GB"),
+}
 
 
 @dataclass(frozen=True)

@@ -198,11 +198,13 @@ def graduated_on_window_boundary(t: Trainee, ctx: Context) -> bool:
     o = t.plan.opening
     if t.student is None or t.plan.policy.id != "fushun-2023" or (o.month, o.day) == (2, 29):
         return False
+    grad = _years_before(o, 3)
     t.student.update(
-        graduated_on=_years_before(o, 3),
+        graduated_on=grad,
         graduating=False,
         graduation_expected=False,
         status="graduated",
+        enrolled_on=D(grad.year - 4, 9, 1),
     )
     return True
 

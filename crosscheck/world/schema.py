@@ -401,27 +401,48 @@ def conform(path: str, df: pl.DataFrame) -> pl.DataFrame:
     return df.select([pl.col(c).cast(t) for c, t, _ in table.columns])
 
 
-def from_text(path: str, df: pl.DataFrame) -> pl.DataFrame:
-    """A frame read from CSV (all columns text) with the table's types restored."""
+def from_text(path: str, df: pl.DataFrame, *, strict: bool = True) -> pl.DataFrame:
+    """A frame read from CSV (all columns text) with the table's types restored.
+
+    ``strict=False`` never raises on a bad value: it is parsed as null and the
+    frame gains ``_parse_error``, naming the columns that could not be read (null
+    when the row is fine), so that the gate can quarantine the row with a reason.
+    """
     exprs = []
+    missing = [c for c, _, _ in BY_PATH[path].columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"missing column(s): {', '.join(missing)}")
     for name, dtype, _ in BY_PATH[path].columns:
-        col = pl.col(name)
+        col = pl.col(name).cast(pl.String).str.strip_chars()
+        col = pl.when(col == "").then(None).otherwise(col)
         if dtype == pl.Date:
-            exprs.append(col.str.to_date("%Y-%m-%d", strict=True).alias(name))
+            exprs.append(col.str.to_date("%Y-%m-%d", strict=strict).alias(name))
         elif isinstance(dtype, pl.Datetime):
             exprs.append(
                 col.str.replace("T", " ")
-                .str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us")
+                .str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us", strict=strict)
                 .alias(name)
             )
         elif dtype == pl.Boolean:
+            mapping = {"true": True, "false": False, "1": True, "0": False}
             exprs.append(
                 col.str.to_lowercase()
-                .replace_strict(
-                    {"true": True, "false": False}, default=None, return_dtype=pl.Boolean
-                )
+                .replace_strict(mapping, default=None, return_dtype=pl.Boolean)
                 .alias(name)
             )
         else:
-            exprs.append(col.cast(dtype).alias(name))
-    return df.select(exprs)
+            exprs.append(col.cast(dtype, strict=strict).alias(name))
+    parsed = df.select(exprs)
+    if strict:
+        return parsed
+    raw = df.select(
+        [pl.col(c).cast(pl.String).str.strip_chars().alias(c) for c, _, _ in BY_PATH[path].columns]
+    )
+    broken = [
+        pl.when(raw[c].is_not_null() & (raw[c] != "") & parsed[c].is_null()).then(pl.lit(c))
+        for c, _, _ in BY_PATH[path].columns
+    ]
+    errors = pl.select(
+        pl.concat_str(broken, separator=",", ignore_nulls=True).alias("_parse_error")
+    )
+    return parsed.with_columns(errors["_parse_error"].replace("", None))
