@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,11 +22,10 @@ import time
 from pathlib import Path
 
 import httpx
+from _simulator import CLI, TOKEN, simulator
 
 from crosscheck import warehouse
 from crosscheck.ingest.run import from_files, from_http
-
-CLI = [sys.executable, "-c", "from crosscheck.cli import main; main()"]
 
 
 def _peak_mib() -> float:
@@ -56,46 +54,34 @@ def bulk(world: Path) -> None:
 def http(world: Path) -> None:
     copy = Path(tempfile.mkdtemp()) / world.name
     shutil.copytree(world, copy)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [*CLI, "registry", "serve", "--world", str(copy), "--port", str(port), "--token", "bench"],
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
     try:
-        while True:
-            try:
-                httpx.get(f"{url}/health", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        con = warehouse.connect(copy.parent / "bench.duckdb")
-        started = time.perf_counter()
-        _, outcomes = from_http(con, url, "bench", as_of=dt.date(2025, 12, 20))
-        full = time.perf_counter() - started
-        records = sum(o.read for o in outcomes)
-        print(
-            f"full HTTP sync of {world.name}: {records:,} records in {full:.1f} s = "
-            f"{records / full:,.0f} records/s (gates and merge included)"
-        )
-        subprocess.run(
-            [*CLI, "world", "advance", "--world", str(copy), "--days", "7"],
-            check=True,
-            capture_output=True,
-        )
-        httpx.post(f"{url}/admin/reload", headers={"Authorization": "Bearer bench"}, timeout=600)
-        started = time.perf_counter()
-        _, outcomes = from_http(con, url, "bench", as_of=dt.date(2025, 12, 20))
-        delta = time.perf_counter() - started
-        print(
-            f"delta sync after 7 days: {sum(o.read for o in outcomes):,} records in {delta:.1f} s"
-        )
-        con.close()
+        with simulator(copy) as (url, _):
+            con = warehouse.connect(copy.parent / "bench.duckdb")
+            started = time.perf_counter()
+            _, outcomes = from_http(con, url, TOKEN, as_of=dt.date(2025, 12, 20))
+            full = time.perf_counter() - started
+            records = sum(o.read for o in outcomes)
+            print(
+                f"full HTTP sync of {world.name}: {records:,} records in {full:.1f} s = "
+                f"{records / full:,.0f} records/s (gates and merge included)"
+            )
+            subprocess.run(
+                [*CLI, "world", "advance", "--world", str(copy), "--days", "7"],
+                check=True,
+                capture_output=True,
+            )
+            httpx.post(
+                f"{url}/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=600
+            )
+            started = time.perf_counter()
+            _, outcomes = from_http(con, url, TOKEN, as_of=dt.date(2025, 12, 20))
+            delta = time.perf_counter() - started
+            print(
+                f"delta sync after 7 days: {sum(o.read for o in outcomes):,} records "
+                f"in {delta:.1f} s"
+            )
+            con.close()
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         shutil.rmtree(copy.parent)
 
 

@@ -14,15 +14,12 @@ import argparse
 import os
 import platform
 import resource
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
-
-CLI = [sys.executable, "-c", "from crosscheck.cli import main; main()"]
+from _simulator import CLI, TOKEN, simulator
 
 
 def generate(scale: str, out: Path) -> tuple[float, float]:
@@ -39,26 +36,12 @@ def generate(scale: str, out: Path) -> tuple[float, float]:
 
 
 def throughput(world: Path, registry: str = "pension_contributions") -> tuple[int, float, float]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [*CLI, "registry", "serve", "--world", str(world), "--port", str(port), "--token", "bench"],
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        started = time.perf_counter()
-        while True:
-            try:
-                httpx.get(f"{url}/health", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        load = time.perf_counter() - started
+    with simulator(world) as (url, load):
         n, cursor = 0, None
         started = time.perf_counter()
-        with httpx.Client(base_url=url, headers={"Authorization": "Bearer bench"}, timeout=60) as c:
+        with httpx.Client(
+            base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
+        ) as c:
             while True:
                 params = {"limit": 5000, **({"cursor": cursor} if cursor else {})}
                 page = c.get(f"/registries/{registry}/records", params=params).json()
@@ -67,9 +50,6 @@ def throughput(world: Path, registry: str = "pension_contributions") -> tuple[in
                 if cursor is None:
                     break
         return n, time.perf_counter() - started, load
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def main() -> None:

@@ -109,7 +109,6 @@ def generate(
     progress(f"计划 {len(plans)} 个班、{len(everyone)} 名学员")
 
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    directory.ONLINE_PLATFORMS  # noqa: B018  (documented list, written by emit)
     emit.directory_rows(rows, institutions, plans, ctx.extra_venues)
     keys: dict[str, int] = {}
     for plan in plans:
