@@ -373,3 +373,34 @@ def test_unreadable_values_in_a_csv_extract_are_quarantined_not_fatal(
         == frame.height - 1
     )
     con.close()
+
+
+def test_directory_and_operations_load_as_whole_snapshots(world: Path, tmp_path: Path) -> None:
+    from crosscheck.ingest.sources import SNAPSHOTS
+
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    _, outcomes = from_files(con, world, as_of=AS_OF)
+    assert {o.source for o in outcomes} >= set(SNAPSHOTS)
+    assert all(o.status == "loaded" and o.rejected == 0 for o in outcomes), [
+        o.as_dict() for o in outcomes if o.rejected
+    ]
+    for name, source in SNAPSHOTS.items():
+        expected = pl.read_parquet(world / f"{source.path}.parquet")
+        count = con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0]
+        assert count == expected.height, name
+    classes = pl.read_parquet(world / "operations/classes.parquet")
+    got = con.execute(
+        "SELECT class_id, planned_start, status FROM classes ORDER BY class_id"
+    ).fetchall()
+    assert got == list(
+        classes.sort("class_id").select("class_id", "planned_start", "status").iter_rows()
+    )
+    # a new export replaces the old one whole
+    smaller = tmp_path / "next"
+    shutil.copytree(world, smaller)
+    classes.head(3).write_parquet(smaller / "operations/classes.parquet")
+    _, again = from_files(con, smaller, sources=["classes"], as_of=AS_OF)
+    assert again[0].loaded == 3
+    assert again[0].removed == classes.height
+    assert con.execute("SELECT count(*) FROM classes").fetchall()[0][0] == 3
+    con.close()

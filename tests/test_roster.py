@@ -204,3 +204,14 @@ def test_cli_loads_idempotently_and_refuses_a_bad_roster(tmp_path: Path, home: P
     result = runner.invoke(app, ["roster", "load", "--json", str(bad)])
     assert result.exit_code == 1
     assert json.loads(result.output)["problems"][0]["code"] == "name_missing"
+
+
+def test_cli_checks_the_major_against_a_policy(tmp_path: Path) -> None:
+    runner = CliRunner()
+    ok = _xlsx(tmp_path / "ok.xlsx", [["张伟", GOOD[0], "2023-06-30"]], major="大数据开发")
+    bad = _xlsx(tmp_path / "bad.xlsx", [["张伟", GOOD[0], "2023-06-30"]], major="炼金术")
+    args = ["roster", "load", "--check-only", "--policy", "fushun-2023"]
+    assert runner.invoke(app, [*args, str(ok)]).exit_code == 0
+    result = runner.invoke(app, [*args, "--json", str(bad)])
+    assert result.exit_code == 1
+    assert json.loads(result.output)["problems"][0]["code"] == "unknown_major"

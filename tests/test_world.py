@@ -227,3 +227,13 @@ def test_cli_generate_and_info(tmp_path: Path) -> None:
     assert "registries/pension_contributions" in info.output
     bad = runner.invoke(app, ["world", "generate", "--scale", "huge", "--out", str(tmp_path / "x")])
     assert bad.exit_code != 0
+
+
+def test_roster_rows_are_numbered_within_each_class(tiny: Path) -> None:
+    roster = _read(tiny, "operations/roster_entries")
+    assert roster["seq"].null_count() == 0
+    per_class = roster.group_by("class_id").agg(
+        pl.col("seq").min().alias("lo"), pl.col("seq").max().alias("hi"), pl.len()
+    )
+    assert (per_class["lo"] == 1).all()
+    assert (per_class["hi"] == per_class["len"]).all()

@@ -52,11 +52,12 @@ def ingest(
     if (base_url is None) == (files is None):
         raise CrosscheckError("请指定 --from URL（HTTP）或 --files 目录（批量文件）之一")
     from crosscheck.ingest.run import from_files, from_http
-    from crosscheck.ingest.sources import SOURCES
+    from crosscheck.ingest.sources import ALL_SOURCES, SOURCES
 
-    unknown = sorted(set(source or []) - set(SOURCES))
+    known = ALL_SOURCES if files is not None else SOURCES
+    unknown = sorted(set(source or []) - set(known))
     if unknown:
-        raise CrosscheckError(f"未知的登记系统：{', '.join(unknown)}（可选：{', '.join(SOURCES)}）")
+        raise CrosscheckError(f"未知的数据来源：{', '.join(unknown)}（可选：{', '.join(known)}）")
     path = db or default_warehouse()
     con = warehouse.connect(path)
     try:

@@ -32,6 +32,10 @@ def load(
         str | None, typer.Option("--class", help="班级编号（默认取表头信息行中的“班级编号”）")
     ] = None,
     check_only: Annotated[bool, typer.Option("--check-only", help="只校验，不载入")] = False,
+    policy_id: Annotated[
+        str | None,
+        typer.Option("--policy", help="按该策略的核准专业目录检查培训专业，如 fushun-2023"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出问题清单")] = False,
     db: DbOption = None,
 ) -> None:
@@ -43,7 +47,7 @@ def load(
 
     if not file.is_file():
         raise CrosscheckError(f"找不到花名册文件 {file}")
-    roster = read(file)
+    roster = read(file, known_majors=_majors(policy_id) if policy_id else None)
     cid = class_id or roster.info.get("班级编号")
     if as_json:
         out.print_json(
@@ -110,6 +114,21 @@ def load(
         con.close()
     if not as_json:
         out.print(f"{roster.file}：已载入 {len(roster.entries)} 名学员（班级 {cid}，仓库 {path}）")
+
+
+def _majors(policy_id: str) -> set[str]:
+    """The majors a policy approves: its annex, or its programme's list."""
+    from crosscheck import policy
+
+    chosen = policy.get(policy_id)
+    found: set[str] = set()
+    if chosen.majors:
+        found |= {m.major for m in chosen.majors.value}
+    if chosen.class_rules.programme_majors:
+        found |= set(chosen.class_rules.programme_majors.value)
+    if not found:
+        raise CrosscheckError(f"策略 {policy_id} 没有列出核准专业，无法检查培训专业")
+    return found
 
 
 def _label(field: str) -> str:

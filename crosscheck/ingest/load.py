@@ -110,12 +110,15 @@ def load(
             return Outcome(
                 source.name, "unchanged", seconds=time.perf_counter() - started, detail="没有新记录"
             )
+        keys = quoted(list(source.key_columns))
         read, distinct = con.execute(
-            f'SELECT count(*), count(DISTINCT "{source.key}") FROM _stage'
+            f"SELECT count(*), count(DISTINCT hash({keys})) FROM _stage"
         ).fetchall()[0]
         key = f'"{source.key}"'
         if read == distinct:  # the usual case: no key twice, nothing to collapse
             dedup, dup_key = "_stage", "false"
+        elif source.snapshot:  # a whole export: a key twice is an error, never a newer version
+            dedup, dup_key = "_stage", f"count(*) OVER (PARTITION BY {keys}) > 1"
         else:
             # the same record twice (a repeated page, a delta repeating the base): keep the
             # latest version of each distinct content, then flag keys that still differ
@@ -160,10 +163,14 @@ def load(
                 detail=f"{result.failure_rate:.1%} 的记录未通过数据质量检查，超过阈值 "
                 f"{source.max_failure_rate:.0%}，整批拒收，原数据保持不变",
             )
-        loaded, removed = _merge(con, source, mode, result, now)
-        watermark = con.execute(
-            f'SELECT CAST(max(updated_at) AS VARCHAR) FROM "{source.name}"'
-        ).fetchall()[0][0]
+        if source.snapshot:
+            loaded, removed = _replace(con, source, now)
+            watermark = None
+        else:
+            loaded, removed = _merge(con, source, mode, result, now)
+            watermark = con.execute(
+                f'SELECT CAST(max(updated_at) AS VARCHAR) FROM "{source.name}"'
+            ).fetchall()[0][0]
         con.execute(
             """
             INSERT INTO load_state VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded')
@@ -274,6 +281,29 @@ def _merge(
         INSERT INTO "{source.name}" ({quoted(cols)}, _source, _extract, _row, _loaded_at)
         SELECT {quoted(cols)}, ?, _extract, _row, ? FROM _good g
         WHERE NOT EXISTS (SELECT 1 FROM "{source.name}" t WHERE t.{key} = g.{key})""",
+        [source.name, now],
+    ).fetchall()[0][0]
+    return int(inserted), int(removed)
+
+
+def _replace(con: duckdb.DuckDBPyConnection, source: Source, now: dt.datetime) -> tuple[int, int]:
+    """A snapshot replaces the table whole (the columns the warehouse keeps)."""
+    con.execute("""
+        CREATE OR REPLACE TEMP VIEW _good AS
+        SELECT * FROM _gated
+        WHERE _seq NOT IN (SELECT _seq FROM _bad WHERE _status <> 'flagged')""")
+    kept = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [source.name]
+        ).fetchall()
+    }
+    cols = quoted([c for c in source.columns if c in kept])
+    removed = con.execute(f'DELETE FROM "{source.name}"').fetchall()[0][0]
+    inserted = con.execute(
+        f"""
+        INSERT INTO "{source.name}" ({cols}, _source, _extract, _row, _loaded_at)
+        SELECT {cols}, ?, _extract, _row, ? FROM _good""",
         [source.name, now],
     ).fetchall()[0][0]
     return int(inserted), int(removed)

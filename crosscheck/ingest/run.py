@@ -19,7 +19,7 @@ import polars as pl
 from connectors.errors import ConnectorError
 from connectors.http import RegistryClient, RetryPolicy
 from crosscheck.ingest.load import Mode, Outcome, ParquetExtract, load, state
-from crosscheck.ingest.sources import SOURCES, Source
+from crosscheck.ingest.sources import ALL_SOURCES, SOURCES, Source
 from crosscheck.world import schema
 
 Progress = Callable[[str, int], None]  # (source, records read so far)
@@ -138,18 +138,24 @@ def _with_meta(source: Source, records: list[dict[str, Any]]) -> pl.DataFrame:
     return pl.concat([frame, meta], how="horizontal").with_columns(_order=pl.col("_row"))
 
 
-def extract_files(folder: Path, name: str) -> list[Path]:
-    """The base extract of a source in a folder, then its daily deltas in date order."""
-    root = folder / "registries" if (folder / "registries").is_dir() else folder
-    base = sorted(p for p in root.glob(f"{name}.*") if p.suffix in (".parquet", ".csv", ".xlsx"))
-    deltas = sorted(root.glob(f"deltas/*/{name}.parquet"))
+def extract_files(folder: Path, source: Source) -> list[Path]:
+    """The base extract of a source in a folder, then its daily deltas in date order.
+
+    ``folder`` is a world (or exchange) root with ``registries/``, ``directory/`` and
+    ``operations/``, or one of those folders itself."""
+    section = (source.path or f"registries/{source.name}").split("/")[0]
+    root = folder / section if (folder / section).is_dir() else folder
+    base = sorted(
+        p for p in root.glob(f"{source.name}.*") if p.suffix in (".parquet", ".csv", ".xlsx")
+    )
+    deltas = [] if source.snapshot else sorted(root.glob(f"deltas/*/{source.name}.parquet"))
     return base[:1] + deltas
 
 
 def read_file(path: Path, source: Source, *, strict: bool = True) -> pl.DataFrame:
     """One bulk extract with the contract's columns and types (Parquet, CSV in
     UTF-8 or GB18030, or .xlsx with the header in row 1)."""
-    table = f"registries/{source.name}"
+    table = source.path or f"registries/{source.name}"
     if path.suffix == ".parquet":
         return schema.conform(table, pl.read_parquet(path))
     if path.suffix == ".xlsx":
@@ -200,9 +206,9 @@ def from_files(
     as_of = as_of or dt.date.today()
     run_id = _start_run(con, "ingest-files", {"folder": str(folder), "sources": sources})
     outcomes = []
-    for name in sources or list(SOURCES):
-        source = SOURCES[name]
-        files = extract_files(folder, name)
+    for name in sources or list(ALL_SOURCES):
+        source = ALL_SOURCES[name]
+        files = extract_files(folder, source)
         if not files:
             continue
         digest = hashlib.sha256()

@@ -205,9 +205,10 @@ def trainee_rows(rows: Rows, rng: random.Random, t: Trainee, keys: dict[str, int
         "education": school.get("level"),
         "phone": f"13{rng.randrange(10**9):09d}",
     }
-    rows["operations/roster_entries"].append(entry)
-    if t.duplicate_row:
-        rows["operations/roster_entries"].append(dict(entry))
+    for _ in range(2 if t.duplicate_row else 1):
+        counter = f"roster:{plan.class_id}"
+        keys[counter] = keys.get(counter, 0) + 1
+        rows["operations/roster_entries"].append(dict(entry, seq=keys[counter]))
     if not plan.opened:
         return
     if t.in_provincial_system:
