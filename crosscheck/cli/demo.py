@@ -7,6 +7,7 @@ grow it into the whole run (world, simulator, ingest, checks, report).
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from rich.rule import Rule
 from rich.table import Table
@@ -137,7 +138,7 @@ def _policies(shenyang: Policy, fushun: Policy) -> None:
     out.print("  每项参数及其条款：crosscheck policy show fushun-2023")
 
 
-def _world() -> None:
+def _world() -> Path:
     import json
 
     import polars as pl
@@ -163,23 +164,32 @@ def _world() -> None:
     codes = truth["rule_code"].n_unique()
     out.print(f"  标准答案：{truth.height} 条应发现的问题，覆盖 {codes} 个规则代码")
     out.print(f"  启动登记系统模拟服务：crosscheck registry serve --world {world}")
+    return world
 
 
 def demo() -> None:
-    """演示：身份证号码、姓名比对、工作日与开班日、政策参数、数据仓库。"""
+    """演示：身份证号码、姓名比对、工作日与开班日、政策参数、合成世界与数据载入。"""
     shenyang, fushun = policy.get("shenyang-2022"), policy.get("fushun-2023")
     _ids(as_of=dt.date(2026, 11, 1))
     _names()
     _calendar(shenyang)
     _policies(shenyang, fushun)
-    _world()
-    out.print(Rule("数据仓库"))
+    world = _world()
+    out.print(Rule("载入数据仓库（经数据质量检查）"))
+    from crosscheck.ingest.run import from_files
+
     path = default_warehouse()
     con = warehouse.connect(path)
     try:
-        version, tables = warehouse.schema_version(con), len(warehouse.table_counts(con))
+        _, outcomes = from_files(con, world)
+        version = warehouse.schema_version(con)
+        quarantined = con.execute(
+            "SELECT count(*) FROM quarantine WHERE run_status = 'flagged'").fetchall()[0][0]
     finally:
         con.close()
-    out.print(f"  {path}：结构版本 {version}，{tables} 张表（crosscheck db status 查看）")
+    loaded = [o for o in outcomes if o.status in ("loaded", "unchanged")]
+    out.print(f"  {len(loaded)}/{len(outcomes)} 个来源已载入 {path}（结构版本 {version}）；"
+              f"{quarantined} 条记录的身份证号码无效，已载入并标记（供模糊匹配与核查）")
+    out.print("  查看：crosscheck ingest status；数据质量报告：crosscheck ingest docs")
     out.print()
     out.print("更多命令：crosscheck --help")
