@@ -184,12 +184,15 @@ def demo() -> None:
         _, outcomes = from_files(con, world)
         version = warehouse.schema_version(con)
         quarantined = con.execute(
-            "SELECT count(*) FROM quarantine WHERE run_status = 'flagged'").fetchall()[0][0]
+            "SELECT count(*) FROM quarantine WHERE run_status = 'flagged'"
+        ).fetchall()[0][0]
     finally:
         con.close()
     loaded = [o for o in outcomes if o.status in ("loaded", "unchanged")]
-    out.print(f"  {len(loaded)}/{len(outcomes)} 个来源已载入 {path}（结构版本 {version}）；"
-              f"{quarantined} 条记录的身份证号码无效，已载入并标记（供模糊匹配与核查）")
+    out.print(
+        f"  {len(loaded)}/{len(outcomes)} 个来源已载入 {path}（结构版本 {version}）；"
+        f"{quarantined} 条记录的身份证号码无效，已载入并标记（供模糊匹配与核查）"
+    )
     out.print("  查看：crosscheck ingest status；数据质量报告：crosscheck ingest docs")
     out.print()
     out.print("更多命令：crosscheck --help")
