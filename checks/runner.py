@@ -1,0 +1,177 @@
+"""Running the checks: which rules apply to which class, then stable findings.
+
+``_class_rules`` is built from the policy files — the class's own policy and the
+overlays in force for its region on its opening day (Liaoning's online rules
+for every Liaoning programme from 2023) — so that a rule that the place's
+notice does not set never fires there, and each finding carries the severity,
+policy, policy version and clause of the place. Findings are keyed by
+(stage, class, person, rule): re-running on unchanged data creates nothing new;
+a finding whose facts no longer hold is marked resolved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from checks import adapter, identity
+from crosscheck import idnumber, names, policy
+from crosscheck.regions import province_codes
+
+STAGES = {"identity": identity}
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    stage: str
+    found: int
+    new: int
+    resolved: int
+
+
+def _udfs(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.create_function(
+            "name_level",
+            lambda a, b: names.compare(a or "", b or "").level.value,
+            ["VARCHAR", "VARCHAR"],
+            "VARCHAR",
+        )
+        con.create_function("mask_id", lambda x: idnumber.mask(x or ""), ["VARCHAR"], "VARCHAR")
+    except duckdb.Error:  # already registered on this connection
+        pass
+
+
+def class_rules(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)build ``_class_rules``: one row per class and rule that applies to it."""
+    classes = con.execute(
+        "SELECT class_id, policy_id, region_code, planned_start FROM classes"
+    ).fetchall()
+    rows = []
+    for class_id, policy_id, region, opening in classes:
+        own = policy.get(policy_id)
+        overlays = [
+            p for p in policy.in_force(region, opening) if p.programme is None and p.id != policy_id
+        ]
+        seen: set[str] = set()
+        for p in [own, *overlays]:
+            for code, setting in p.rules.items():
+                if code in seen:
+                    continue
+                seen.add(code)
+                rows.append(
+                    (class_id, code, setting.severity.value, p.id, p.version, setting.source)
+                )
+    frame = pl.DataFrame(
+        rows,
+        schema=["class_id", "rule_code", "severity", "policy_id", "policy_version", "clause"],
+        orient="row",
+    )
+    con.register("_rules_frame", frame.to_arrow())
+    adapter.run(
+        con,
+        "class rules",
+        "CREATE OR REPLACE TEMP TABLE _class_rules AS SELECT * FROM _rules_frame",
+    )
+    con.unregister("_rules_frame")
+
+
+def run(
+    con: duckdb.DuckDBPyConnection,
+    stage: str,
+    run_id: str,
+    *,
+    as_of: dt.date,
+    class_ids: list[str] | None = None,
+) -> RunSummary:
+    """Run one stage's rules for every class (or the given ones) and record the findings."""
+    module = STAGES[stage]
+    _udfs(con)
+    adapter.run(
+        con,
+        "provinces",
+        "CREATE OR REPLACE TEMP TABLE _provinces AS SELECT unnest($codes) AS code",
+        {"codes": sorted(province_codes())},
+    )
+    class_rules(con)
+    if class_ids is None:
+        adapter.run(
+            con, "scope", "CREATE OR REPLACE TEMP TABLE _scope AS SELECT class_id FROM classes"
+        )
+    else:
+        adapter.run(
+            con,
+            "scope",
+            "CREATE OR REPLACE TEMP TABLE _scope AS SELECT unnest($ids) AS class_id",
+            {"ids": class_ids},
+        )
+    adapter.run(
+        con,
+        "found",
+        """
+        CREATE OR REPLACE TEMP TABLE _found (class_id VARCHAR, id_number VARCHAR,
+            rule_code VARCHAR, match_level VARCHAR, evidence JSON)""",
+    )
+    for code, build in module.RULES.items():
+        params = {"as_of": as_of} if "$as_of" in build() else None
+        adapter.run(con, code, f"INSERT INTO _found {build()}", params)
+    review = ", ".join(f"'{level}'" for level in identity.REVIEW_LEVELS)
+    now = dt.datetime.now().replace(microsecond=0)
+    adapter.run(
+        con,
+        "rated",
+        f"""
+        CREATE OR REPLACE TEMP TABLE _rated AS
+        SELECT md5(concat_ws('|', $stage, f.class_id, coalesce(f.id_number, ''), f.rule_code))
+                   AS finding_id,
+               f.*, CASE WHEN f.match_level IN ({review}) THEN 'review' ELSE r.severity END
+                   AS severity,
+               r.policy_id, r.policy_version, r.clause
+        FROM _found f JOIN _class_rules r USING (class_id, rule_code)""",
+        {"stage": stage},
+    )
+    found = con.execute("SELECT count(*) FROM _rated").fetchall()[0][0]
+    new = con.execute(
+        "SELECT count(*) FROM _rated WHERE finding_id NOT IN (SELECT finding_id FROM findings)"
+    ).fetchall()[0][0]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        adapter.run(
+            con,
+            "update",
+            """
+            UPDATE findings f SET last_run_id = $run, last_seen_at = $now, evidence = r.evidence,
+                   severity = r.severity, match_level = r.match_level, resolved_at = NULL,
+                   policy_version = r.policy_version
+            FROM _rated r WHERE f.finding_id = r.finding_id""",
+            {"run": run_id, "now": now},
+        )
+        adapter.run(
+            con,
+            "insert",
+            """
+            INSERT INTO findings (finding_id, stage, class_id, id_number, rule_code, severity,
+                policy_id, policy_version, clause, match_level, evidence, first_run_id,
+                last_run_id, first_seen_at, last_seen_at)
+            SELECT finding_id, $stage, class_id, id_number, rule_code, severity, policy_id,
+                   policy_version, clause, match_level, evidence, $run, $run, $now, $now
+            FROM _rated WHERE finding_id NOT IN (SELECT finding_id FROM findings)""",
+            {"stage": stage, "run": run_id, "now": now},
+        )
+        resolved = con.execute(
+            """
+            UPDATE findings SET resolved_at = $now
+            WHERE stage = $stage AND resolved_at IS NULL
+              AND class_id IN (SELECT class_id FROM _scope)
+              AND finding_id NOT IN (SELECT finding_id FROM _rated)""",
+            {"now": now, "stage": stage},
+        ).fetchall()[0][0]
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return RunSummary(run_id, stage, int(found), int(new), int(resolved))
