@@ -17,7 +17,8 @@ def id_invalid() -> str:
         SELECT DISTINCT r.class_id, r.id_number, 'ID_INVALID' AS rule_code,
                NULL AS match_level,
                json_object('source', 'roster_entries', 'row', r.seq,
-                           'id_number_as_typed_masked', mask_id(r.id_number_raw)) AS evidence
+                           'id_number_as_typed_masked', mask_id(r.id_number_raw)) AS evidence,
+               false AS review
         FROM roster_entries r JOIN _scope USING (class_id)
         WHERE NOT {id_valid("id_number", "$as_of")}"""
 
@@ -28,7 +29,7 @@ def roster_duplicate() -> str:
     return """
         SELECT r.class_id, r.id_number, 'ROSTER_DUPLICATE' AS rule_code, NULL AS match_level,
                json_object('source', 'roster_entries', 'rows', list(r.seq ORDER BY r.seq))
-                   AS evidence
+                   AS evidence, false AS review
         FROM roster_entries r JOIN _scope USING (class_id)
         GROUP BY r.class_id, r.id_number
         HAVING count(*) > 1"""
@@ -43,7 +44,8 @@ def id_name_mismatch() -> str:
         SELECT class_id, id_number, 'ID_NAME_MISMATCH' AS rule_code, level AS match_level,
                json_object('source', 'household_registration', 'key', id_number,
                            'roster_name', roster_name, 'registered_name', registered_name,
-                           'match_level', level, 'provenance', extract) AS evidence
+                           'match_level', level, 'provenance', extract) AS evidence,
+               false AS review
         FROM (
             SELECT DISTINCT r.class_id, r.id_number, r.name AS roster_name,
                    h.name AS registered_name, name_level(r.name, h.name) AS level,

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from checks import adapter, identity
+from checks import adapter, eligibility, identity
 from crosscheck import idnumber, names, policy
 from crosscheck.regions import province_codes
 
-STAGES = {"identity": identity}
+STAGES = {"identity": identity, "opening": eligibility}
 
 
 @dataclass
@@ -80,6 +80,69 @@ def class_rules(con: duckdb.DuckDBPyConnection) -> None:
     con.unregister("_rules_frame")
 
 
+_ROLES = {"个体工商户经营者": "operator", "企业法定代表人": "legal_representative"}
+
+
+def class_params(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)build ``_class_params``: each class's dates and the thresholds of its policy
+    (null where the policy does not set one)."""
+    rows = []
+    for class_id, policy_id in con.execute("SELECT class_id, policy_id FROM classes").fetchall():
+        chosen = policy.get(policy_id)
+        c, k = chosen.cohort, chosen.class_rules
+        rows.append(
+            {
+                "class_id": class_id,
+                "left_school_years": c.left_school_years.value if c.left_school_years else None,
+                "within_years": c.left_school_within_years.value
+                if c.left_school_within_years
+                else None,
+                "graduating_classes": c.graduating_classes.value if c.graduating_classes else None,
+                "academic_year_test": bool(
+                    c.graduating_class_test
+                    and c.graduating_class_test.value == "graduation_academic_year"
+                ),
+                "household_provinces": c.household_provinces.value
+                if c.household_provinces
+                else None,
+                "school_provinces": c.school_provinces.value if c.school_provinces else None,
+                "schemes": c.prior_employment_schemes.value if c.prior_employment_schemes else None,
+                "business_roles": [_ROLES[r] for r in c.prior_business_roles.value]
+                if c.prior_business_roles
+                else None,
+                "own_graduate_classes": k.own_graduate_blocked_classes.value
+                if k.own_graduate_blocked_classes
+                else None,
+            }
+        )
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            "class_id": pl.String,
+            "left_school_years": pl.List(pl.Int64),
+            "within_years": pl.Int64,
+            "graduating_classes": pl.List(pl.Int64),
+            "academic_year_test": pl.Boolean,
+            "household_provinces": pl.List(pl.String),
+            "school_provinces": pl.List(pl.String),
+            "schemes": pl.List(pl.String),
+            "business_roles": pl.List(pl.String),
+            "own_graduate_classes": pl.List(pl.Int64),
+        },
+    )
+    con.register("_params_frame", frame.to_arrow())
+    adapter.run(
+        con,
+        "class params",
+        """
+        CREATE OR REPLACE TEMP TABLE _class_params AS
+        SELECT p.*, c.planned_start AS opening, c.planned_end AS ending, c.institution_id,
+               c.venue_id
+        FROM _params_frame p JOIN classes c USING (class_id)""",
+    )
+    con.unregister("_params_frame")
+
+
 def run(
     con: duckdb.DuckDBPyConnection,
     stage: str,
@@ -98,6 +161,7 @@ def run(
         {"codes": sorted(province_codes())},
     )
     class_rules(con)
+    class_params(con)
     if class_ids is None:
         adapter.run(
             con, "scope", "CREATE OR REPLACE TEMP TABLE _scope AS SELECT class_id FROM classes"
@@ -114,12 +178,13 @@ def run(
         "found",
         """
         CREATE OR REPLACE TEMP TABLE _found (class_id VARCHAR, id_number VARCHAR,
-            rule_code VARCHAR, match_level VARCHAR, evidence JSON)""",
+            rule_code VARCHAR, match_level VARCHAR, evidence JSON, review BOOLEAN)""",
     )
     for code, build in module.RULES.items():
         params = {"as_of": as_of} if "$as_of" in build() else None
         adapter.run(con, code, f"INSERT INTO _found {build()}", params)
     review = ", ".join(f"'{level}'" for level in identity.REVIEW_LEVELS)
+    # a rule's own "review" variant (no record, investor only, another province, fuzzy link)
     now = dt.datetime.now().replace(microsecond=0)
     adapter.run(
         con,
@@ -128,8 +193,8 @@ def run(
         CREATE OR REPLACE TEMP TABLE _rated AS
         SELECT md5(concat_ws('|', $stage, f.class_id, coalesce(f.id_number, ''), f.rule_code))
                    AS finding_id,
-               f.*, CASE WHEN f.match_level IN ({review}) THEN 'review' ELSE r.severity END
-                   AS severity,
+               f.* EXCLUDE (review), CASE WHEN f.match_level IN ({review}) OR f.review
+                   THEN 'review' ELSE r.severity END AS severity,
                r.policy_id, r.policy_version, r.clause
         FROM _found f JOIN _class_rules r USING (class_id, rule_code)""",
         {"stage": stage},

@@ -73,3 +73,16 @@ def test_rules_apply_only_where_the_policy_sets_them(loaded: tuple[Path, Path]) 
     ).fetchall()
     assert all(clause for _, clause in clauses)
     con.close()
+
+
+def test_eligibility_rules_find_exactly_what_was_planted(loaded: tuple[Path, Path]) -> None:
+    from checks import eligibility
+
+    world, db = loaded
+    con = warehouse.connect(db)
+    runner.run(con, "opening", "e1", as_of=AS_OF)
+    scores = evaluate.score(con, world, set(eligibility.RULES))
+    con.close()
+    for code, s in scores.items():
+        assert s.expected > 0, code
+        assert (s.precision, s.recall, s.severity_agrees) == (1.0, 1.0, s.true_positive), s

@@ -117,8 +117,8 @@ def _graduation(rng: random.Random, plan: ClassPlan) -> tuple[D, bool]:
     if plan.policy.id == "shenyang-2022":
         if rng.random() < 0.3:
             return D(2023, 6, 30), True
-        years = [y for y in (2020, 2021, 2022) if D(y, 6, 30) < o]
-        return D(rng.choice(years), rng.choice((6, 7)), rng.choice((20, 30))), False
+        dates = [D(y, m, d) for y in (2020, 2021, 2022) for m in (6, 7) for d in (20, 30)]
+        return rng.choice([g for g in dates if g < o]), False
     # Fushun: left school within 3 years, or in the graduation academic year of 2024-2026
     graduating = [y for y in (2024, 2025, 2026) if D(y - 1, 9, 1) <= o <= D(y, 8, 31)]
     if graduating and rng.random() < 0.3:

@@ -388,10 +388,13 @@ def own_graduate(t: Trainee, ctx: Context) -> bool:
 
 
 def own_school_past_graduate(t: Trainee, ctx: Context) -> bool:
-    """Negative (Fushun): the school's own graduate of an earlier year."""
+    """Negative (Fushun): the school's own graduate of an earlier year (past the
+    graduation academic year, which ends on 31 August)."""
     inst = t.plan.institution
     grad = _graduated(t)
     if t.plan.policy.id != "fushun-2023" or not inst.is_school or grad is None:
+        return False
+    if t.plan.opening <= D(grad.year, 8, 31):
         return False
     school = next(s for s in reference.SCHOOLS if s.code == inst.school_code)
     t.student = student_record(t, school, grad, False, t.plan.as_of)
