@@ -30,7 +30,8 @@ IN_WINDOW = """(
     OR (x.graduating_classes IS NOT NULL
         AND list_contains(x.graduating_classes, year(s.graduated_on))
         AND (NOT x.academic_year_test OR x.opening BETWEEN
-             make_date(year(s.graduated_on) - 1, 9, 1) AND make_date(year(s.graduated_on), 8, 31))))"""
+             make_date(year(s.graduated_on) - 1, 9, 1)
+             AND make_date(year(s.graduated_on), 8, 31))))"""
 
 # the day the trainee left school (latest graduation on or before opening)
 LEFT = """(SELECT max(s.graduated_on) FROM student_status s
@@ -98,8 +99,9 @@ def prior_employment() -> str:
     before opening, counted by the month's first day (000 §1(一); 001 §1, §4(三)).
     A registry record whose ID has a typo is linked by birth date, region and name,
     and is then only a review, with its match level."""
-    window = f"""greatest(p.month_from, CAST(date_trunc('month', {LEFT}) + INTERVAL 1 MONTH AS DATE))
-                 <= least(p.month_to, CAST(date_trunc('month', x.opening - INTERVAL 1 DAY) AS DATE))"""
+    first = f"CAST(date_trunc('month', {LEFT}) + INTERVAL 1 MONTH AS DATE)"
+    last = "CAST(date_trunc('month', x.opening - INTERVAL 1 DAY) AS DATE)"
+    window = f"greatest(p.month_from, {first}) <= least(p.month_to, {last})"
     return f"""
         SELECT class_id, id_number, 'PRIOR_EMPLOYMENT', arg_min(level, fuzzy),
                json_object('source', 'pension_contributions',
