@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import polars as pl
 
-from checks import adapter, eligibility, identity
+from checks import adapter, classes, eligibility, identity
 from crosscheck import idnumber, names, policy
 from crosscheck.regions import province_codes
+from crosscheck.workdays import Calendar, calendar
 
-STAGES = {"identity": identity, "opening": eligibility}
+STAGES = {"identity": identity.RULES, "opening": {**eligibility.RULES, **classes.RULES}}
 
 
 @dataclass
@@ -84,52 +86,19 @@ _ROLES = {"个体工商户经营者": "operator", "企业法定代表人": "lega
 
 
 def class_params(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)build ``_class_params``: each class's dates and the thresholds of its policy
-    (null where the policy does not set one)."""
+    """(Re)build ``_class_params``: each class's dates, its policy's thresholds (null
+    where the policy sets none) and its calendar answers (allowed opening day,
+    filing deadline) — computed once per class, then used set-wise."""
+    cal = calendar()
     rows = []
-    for class_id, policy_id in con.execute("SELECT class_id, policy_id FROM classes").fetchall():
+    query = "SELECT class_id, policy_id, region_code, planned_start, category FROM classes"
+    for class_id, policy_id, region, opening, category in con.execute(query).fetchall():
         chosen = policy.get(policy_id)
-        c, k = chosen.cohort, chosen.class_rules
-        rows.append(
-            {
-                "class_id": class_id,
-                "left_school_years": c.left_school_years.value if c.left_school_years else None,
-                "within_years": c.left_school_within_years.value
-                if c.left_school_within_years
-                else None,
-                "graduating_classes": c.graduating_classes.value if c.graduating_classes else None,
-                "academic_year_test": bool(
-                    c.graduating_class_test
-                    and c.graduating_class_test.value == "graduation_academic_year"
-                ),
-                "household_provinces": c.household_provinces.value
-                if c.household_provinces
-                else None,
-                "school_provinces": c.school_provinces.value if c.school_provinces else None,
-                "schemes": c.prior_employment_schemes.value if c.prior_employment_schemes else None,
-                "business_roles": [_ROLES[r] for r in c.prior_business_roles.value]
-                if c.prior_business_roles
-                else None,
-                "own_graduate_classes": k.own_graduate_blocked_classes.value
-                if k.own_graduate_blocked_classes
-                else None,
-            }
-        )
-    frame = pl.DataFrame(
-        rows,
-        schema={
-            "class_id": pl.String,
-            "left_school_years": pl.List(pl.Int64),
-            "within_years": pl.Int64,
-            "graduating_classes": pl.List(pl.Int64),
-            "academic_year_test": pl.Boolean,
-            "household_provinces": pl.List(pl.String),
-            "school_provinces": pl.List(pl.String),
-            "schemes": pl.List(pl.String),
-            "business_roles": pl.List(pl.String),
-            "own_graduate_classes": pl.List(pl.Int64),
-        },
-    )
+        overlays = [
+            p for p in policy.in_force(region, opening) if p.programme is None and p.id != policy_id
+        ]
+        rows.append(_params(class_id, chosen, overlays, opening, category, cal))
+    frame = pl.DataFrame(rows, schema=_PARAMS)
     con.register("_params_frame", frame.to_arrow())
     adapter.run(
         con,
@@ -143,6 +112,84 @@ def class_params(con: duckdb.DuckDBPyConnection) -> None:
     con.unregister("_params_frame")
 
 
+_PARAMS: dict[str, Any] = {
+    "class_id": pl.String,
+    "left_school_years": pl.List(pl.Int64),
+    "within_years": pl.Int64,
+    "graduating_classes": pl.List(pl.Int64),
+    "academic_year_test": pl.Boolean,
+    "household_provinces": pl.List(pl.String),
+    "school_provinces": pl.List(pl.String),
+    "schemes": pl.List(pl.String),
+    "business_roles": pl.List(pl.String),
+    "own_graduate_classes": pl.List(pl.Int64),
+    "max_trainees": pl.Int64,
+    "allowed_opening": pl.Boolean,
+    "next_allowed_opening": pl.Date,
+    "programme_end": pl.Date,
+    "latest_filing": pl.Date,
+    "own_venue_required": pl.Boolean,
+    "min_hours_per_day": pl.Int64,
+    "category_minimum": pl.Int64,
+    "min_practice_share": pl.Float64,
+    "max_online_share": pl.Float64,
+    "project_required": pl.Boolean,
+}
+
+
+def _value(param: Any) -> Any:
+    return param.value if param is not None else None
+
+
+def _params(
+    class_id: str,
+    chosen: policy.Policy,
+    overlays: list[policy.Policy],
+    opening: dt.date,
+    category: str | None,
+    cal: Calendar,
+) -> dict[str, Any]:
+    c, k = chosen.cohort, chosen.class_rules
+    online = next(
+        (
+            p.class_rules.max_online_share_practical
+            for p in overlays
+            if p.class_rules.max_online_share_practical
+        ),
+        None,
+    )
+    days = _value(k.opening_days_of_month)
+    answer = cal.opening_day(opening, days) if days else None
+    lead = _value(k.filing_lead_working_days)
+    minimums = _value(k.min_total_hours_by_category) or {}
+    test = _value(c.graduating_class_test)
+    return {
+        "class_id": class_id,
+        "left_school_years": _value(c.left_school_years),
+        "within_years": _value(c.left_school_within_years),
+        "graduating_classes": _value(c.graduating_classes),
+        "academic_year_test": test == "graduation_academic_year",
+        "household_provinces": _value(c.household_provinces),
+        "school_provinces": _value(c.school_provinces),
+        "schemes": _value(c.prior_employment_schemes),
+        "business_roles": [_ROLES[r] for r in c.prior_business_roles.value]
+        if c.prior_business_roles
+        else None,
+        "own_graduate_classes": _value(k.own_graduate_blocked_classes),
+        "max_trainees": _value(k.max_trainees),
+        "allowed_opening": answer.allowed if answer else None,
+        "next_allowed_opening": answer.next_opening if answer else None,
+        "programme_end": _value(k.programme_end),
+        "latest_filing": cal.add_workdays(opening, -lead) if lead else None,
+        "own_venue_required": bool(_value(k.own_venue_required)),
+        "min_hours_per_day": _value(k.min_class_hours_per_day),
+        "category_minimum": minimums.get(category) if category else None,
+        "min_practice_share": float(k.min_practice_share.value) if k.min_practice_share else None,
+        "max_online_share": float(online.value) if online else None,
+        "project_required": bool(_value(k.project_must_be_published)),
+    }
+
+
 def run(
     con: duckdb.DuckDBPyConnection,
     stage: str,
@@ -152,7 +199,7 @@ def run(
     class_ids: list[str] | None = None,
 ) -> RunSummary:
     """Run one stage's rules for every class (or the given ones) and record the findings."""
-    module = STAGES[stage]
+    rules = STAGES[stage]
     _udfs(con)
     adapter.run(
         con,
@@ -180,7 +227,7 @@ def run(
         CREATE OR REPLACE TEMP TABLE _found (class_id VARCHAR, id_number VARCHAR,
             rule_code VARCHAR, match_level VARCHAR, evidence JSON, review BOOLEAN)""",
     )
-    for code, build in module.RULES.items():
+    for code, build in rules.items():
         params = {"as_of": as_of} if "$as_of" in build() else None
         adapter.run(con, code, f"INSERT INTO _found {build()}", params)
     review = ", ".join(f"'{level}'" for level in identity.REVIEW_LEVELS)

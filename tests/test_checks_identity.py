@@ -86,3 +86,16 @@ def test_eligibility_rules_find_exactly_what_was_planted(loaded: tuple[Path, Pat
     for code, s in scores.items():
         assert s.expected > 0, code
         assert (s.precision, s.recall, s.severity_agrees) == (1.0, 1.0, s.true_positive), s
+
+
+def test_class_rules_find_exactly_what_was_planted(loaded: tuple[Path, Path]) -> None:
+    from checks import classes
+
+    world, db = loaded
+    con = warehouse.connect(db)
+    runner.run(con, "opening", "k1", as_of=AS_OF)
+    scores = evaluate.score(con, world, set(classes.RULES))
+    con.close()
+    for code, s in scores.items():
+        assert s.expected > 0, code
+        assert (s.precision, s.recall, s.severity_agrees) == (1.0, 1.0, s.true_positive), s
