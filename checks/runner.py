@@ -18,12 +18,16 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from checks import adapter, classes, eligibility, identity
+from checks import adapter, classes, eligibility, identity, payout
 from crosscheck import idnumber, names, policy
 from crosscheck.regions import province_codes
 from crosscheck.workdays import Calendar, calendar
 
-STAGES = {"identity": identity.RULES, "opening": {**eligibility.RULES, **classes.RULES}}
+STAGES = {
+    "identity": identity.RULES,
+    "opening": {**eligibility.RULES, **classes.RULES},
+    "payout": payout.RULES,
+}
 
 
 @dataclass
@@ -91,13 +95,18 @@ def class_params(con: duckdb.DuckDBPyConnection) -> None:
     filing deadline) — computed once per class, then used set-wise."""
     cal = calendar()
     rows = []
-    query = "SELECT class_id, policy_id, region_code, planned_start, category FROM classes"
-    for class_id, policy_id, region, opening, category in con.execute(query).fetchall():
+    query = (
+        "SELECT class_id, policy_id, region_code, planned_start, planned_end, category FROM classes"
+    )
+    for class_id, policy_id, region, opening, ending, category in con.execute(query).fetchall():
         chosen = policy.get(policy_id)
         overlays = [
             p for p in policy.in_force(region, opening) if p.programme is None and p.id != policy_id
         ]
-        rows.append(_params(class_id, chosen, overlays, opening, category, cal))
+        rows.append(
+            _params(class_id, chosen, overlays, opening, category, cal)
+            | _payout_params(chosen, overlays, ending, cal)
+        )
     frame = pl.DataFrame(rows, schema=_PARAMS)
     con.register("_params_frame", frame.to_arrow())
     adapter.run(
@@ -134,11 +143,55 @@ _PARAMS: dict[str, Any] = {
     "min_practice_share": pl.Float64,
     "max_online_share": pl.Float64,
     "project_required": pl.Boolean,
+    "latest_acceptance": pl.Date,
+    "individual_min_rate": pl.Float64,
+    "class_check_min_rate": pl.Float64,
+    "evidence_required": pl.List(pl.String),
+    "online_evidence": pl.List(pl.String),
+    "certification_mode": pl.String,
+    "provincial_required_for": pl.String,
 }
 
 
 def _value(param: Any) -> Any:
     return param.value if param is not None else None
+
+
+def _payout_params(
+    chosen: policy.Policy, overlays: list[policy.Policy], ending: dt.date, cal: Calendar
+) -> dict[str, Any]:
+    every = [chosen, *overlays]
+    a, pay = chosen.attendance, chosen.payout
+    lead = _value(pay.acceptance_lead_working_days)
+    online = next(
+        (
+            p.attendance.online_evidence_required
+            for p in every
+            if p.attendance.online_evidence_required
+        ),
+        None,
+    )
+    system = next(
+        (
+            p.payout.provincial_system_required_for
+            for p in every
+            if p.payout.provincial_system_required_for
+        ),
+        None,
+    )
+    return {
+        "latest_acceptance": cal.add_workdays(ending, -lead) if lead else None,
+        "individual_min_rate": float(a.individual_min_rate.value)
+        if a.individual_min_rate
+        else None,
+        "class_check_min_rate": float(a.class_check_min_rate.value)
+        if a.class_check_min_rate
+        else None,
+        "evidence_required": _value(a.evidence_required),
+        "online_evidence": _value(online),
+        "certification_mode": _value(pay.certification_subsidy),
+        "provincial_required_for": _value(system),
+    }
 
 
 def _params(

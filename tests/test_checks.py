@@ -1,4 +1,4 @@
-"""Identity rules against the synthetic world's ground truth, and stable findings."""
+"""Every rule against the synthetic world's ground truth, and stable findings."""
 
 from __future__ import annotations
 
@@ -99,3 +99,24 @@ def test_class_rules_find_exactly_what_was_planted(loaded: tuple[Path, Path]) ->
     for code, s in scores.items():
         assert s.expected > 0, code
         assert (s.precision, s.recall, s.severity_agrees) == (1.0, 1.0, s.true_positive), s
+
+
+def test_payout_rules_find_exactly_what_was_planted(loaded: tuple[Path, Path]) -> None:
+    from checks import payout
+
+    world, db = loaded
+    con = warehouse.connect(db)
+    runner.run(con, "payout", "p1", as_of=AS_OF)
+    scores = evaluate.score(con, world, set(payout.RULES))
+    con.close()
+    for code, s in scores.items():
+        assert s.expected > 0, code
+        assert (s.precision, s.recall, s.severity_agrees) == (1.0, 1.0, s.true_positive), s
+
+
+def test_every_rule_code_is_checked() -> None:
+    from checks import classes, eligibility, payout
+    from crosscheck.rules import RULES
+
+    implemented = {*identity.RULES, *eligibility.RULES, *classes.RULES, *payout.RULES}
+    assert implemented == set(RULES)
