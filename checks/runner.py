@@ -150,6 +150,9 @@ _PARAMS: dict[str, Any] = {
     "online_evidence": pl.List(pl.String),
     "certification_mode": pl.String,
     "provincial_required_for": pl.String,
+    "rate_basis": pl.String,
+    "class_check_deduction": pl.Float64,
+    "violation_percent": pl.Boolean,
 }
 
 
@@ -191,6 +194,11 @@ def _payout_params(
         "online_evidence": _value(online),
         "certification_mode": _value(pay.certification_subsidy),
         "provincial_required_for": _value(system),
+        "rate_basis": _value(pay.rate_basis),
+        "class_check_deduction": float(a.class_check_deduction.value)
+        if a.class_check_deduction
+        else None,
+        "violation_percent": _value(pay.violation_deduction) == "percent_of_proposed",
     }
 
 

@@ -120,3 +120,29 @@ def test_every_rule_code_is_checked() -> None:
 
     implemented = {*identity.RULES, *eligibility.RULES, *classes.RULES, *payout.RULES}
     assert implemented == set(RULES)
+
+
+def test_the_accounting_table_matches_the_ground_truth_to_the_fen(
+    loaded: tuple[Path, Path],
+) -> None:
+    import json
+
+    import polars as pl
+
+    from checks import accounting
+
+    world, db = loaded
+    con = warehouse.connect(db)
+    for stage in ("identity", "opening", "payout"):
+        runner.run(con, stage, f"acc-{stage}", as_of=AS_OF)
+    got = accounting.compute(con, AS_OF)
+    con.close()
+    truth = pl.read_parquet(world / "truth/expected_accounting.parquet")
+    assert got.height == truth.height > 10
+    columns = [c for c in truth.columns if c not in ("by_rate", "violation_rate")]
+    joined = truth.join(got, on="class_id", suffix="_got")
+    for row in joined.iter_rows(named=True):
+        for column in columns[1:]:
+            assert row[column] == row[f"{column}_got"], (row["class_id"], column)
+        assert float(row["violation_rate"]) == float(row["violation_rate_got"])
+        assert json.loads(row["by_rate"]) == [list(r) for r in row["by_rate_got"]]

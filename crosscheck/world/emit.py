@@ -390,7 +390,7 @@ def accounting(plan: ClassPlan, trainees: list[Trainee]) -> dict[str, Any] | Non
     if not plan.payout_ready or plan.policy.id not in ("fushun-2023", "shenyang-2022"):
         return None
     counts = dict.fromkeys([c for _, c in COLUMNS] + ["other_excluded"], 0)
-    by_rate: dict[int, int] = defaultdict(int)
+    by_rate: dict[int | None, int] = defaultdict(int)
     for t in trainees:
         codes = {e.code: e.severity for e in t.expected}
         column = next((c for code, c in COLUMNS if codes.get(code) == "exclude"), None)
@@ -404,7 +404,7 @@ def accounting(plan: ClassPlan, trainees: list[Trainee]) -> dict[str, Any] | Non
         else:
             by_rate[rate_fen(plan, t)] += 1
     months = plan.months
-    proposed = sum(rate * n * months for rate, n in by_rate.items())
+    proposed = sum((rate or 0) * n * months for rate, n in by_rate.items())
     low = plan.extra.get("low_checks", 0) if plan.policy.id == "fushun-2023" else 0
     att = _fen(Decimal(proposed) * Decimal("0.02") * low)
     vrate = plan.extra.get("violation_rate", 0.0) if plan.policy.id == "fushun-2023" else 0.0
@@ -425,11 +425,20 @@ def accounting(plan: ClassPlan, trainees: list[Trainee]) -> dict[str, Any] | Non
         total_deduction_fen=att + vio,
         actual_fen=max(proposed - att - vio, 0),
         payable=not blocks,
-        by_rate=json.dumps(sorted([r, n, r * n * months] for r, n in by_rate.items())),
+        by_rate=json.dumps(
+            sorted(
+                ([r, n, (r or 0) * n * months] for r, n in by_rate.items()),
+                key=lambda row: (row[0] is not None, row[0] or 0),
+            )
+        ),
     )
 
 
-def rate_fen(plan: ClassPlan, t: Trainee) -> int:
+def rate_fen(plan: ClassPlan, t: Trainee) -> int | None:
+    """Fushun: by certificate (own graduates at their own rate); Shenyang: the rate the
+    directory sets for the class's major — none when the major is not approved."""
     if plan.policy.id == "fushun-2023":
         return OWN_GRADUATE_RATE if t.own_graduate else CERT_RATES[t.certificate]
+    if "major_not_approved" in plan.plants:
+        return None
     return plan.major.rate_fen_per_month

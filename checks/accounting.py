@@ -1,0 +1,141 @@
+"""The subsidy accounting table (补贴核算表, 001 annex 8) from the findings.
+
+For each class in the payout stage whose policy sets a rate basis (Fushun: by
+certificate, own graduates at their own rate; Shenyang: by major): people
+opened, the annex's exclusion columns (each person counted once, in the annex's
+order, then 其他原因 for any other trainee-level block or exclude), subsidised
+people by rate, the proposed amount = people × rate × months, the attendance
+deduction (2 % of it per check below 80 %, Fushun) and the violation deduction
+(its percentage of the proposed amount), all in integer fen, halves rounded up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import polars as pl
+
+from checks import adapter, payout
+from crosscheck import policy
+
+COLUMNS = [
+    ("DROPPED_OUT", "dropped_out"),
+    ("EMPLOYED_DURING_TRAINING", "social_insurance"),
+    ("EXAM_FAILED", "exam_failed"),
+    ("EXAM_ABSENT", "exam_absent"),
+    ("MATERIALS_INCOMPLETE", "materials_failed"),
+]
+NOT_EXCLUDING = ("ROSTER_DUPLICATE", "DUPLICATE_CERTIFICATION_SUBSIDY")
+
+
+def compute(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame:
+    """The table for every class in scope that is in the payout stage on ``as_of`` and
+    whose policy sets a rate basis. Run the checks' stages first (it reads the findings
+    and the runner's ``_class_params`` and ``_scope``)."""
+    rates = [
+        (p.id, kind, yuan * 100)
+        for p in policy.load_all().values()
+        if p.payout.rates_yuan_per_month
+        for kind, yuan in p.payout.rates_yuan_per_month.value.items()
+    ]
+    con.register(
+        "_rates",
+        pl.DataFrame(rates, schema=["policy_id", "kind", "rate_fen"], orient="row").to_arrow(),
+    )
+    adapter.run(
+        con,
+        "accounting: scope",
+        f"""
+        CREATE OR REPLACE TEMP TABLE _payout_scope AS
+        SELECT x.* FROM {payout.CLASSES} x WHERE x.rate_basis IS NOT NULL""",
+        {"as_of": as_of},
+    )
+    order = " ".join(
+        f"WHEN bool_or(f.rule_code = '{code}' AND f.severity = 'exclude') THEN '{column}'"
+        for code, column in COLUMNS
+    )
+    skip = ", ".join(f"'{c}'" for c in NOT_EXCLUDING)
+    adapter.run(
+        con,
+        "accounting: people",
+        f"""
+        CREATE OR REPLACE TEMP TABLE _acc_people AS
+        SELECT r.class_id, r.id_number,
+               CASE {order}
+                    WHEN bool_or(f.severity IN ('block', 'exclude') AND f.rule_code NOT IN ({skip}))
+                    THEN 'other_excluded' END AS excluded,
+               bool_or(f.rule_code = 'OWN_GRADUATE') AS own_graduate
+        FROM (SELECT DISTINCT class_id, id_number FROM roster_entries) r
+        JOIN _payout_scope USING (class_id)
+        LEFT JOIN findings f ON f.class_id = r.class_id AND f.id_number = r.id_number
+             AND f.resolved_at IS NULL
+        GROUP BY r.class_id, r.id_number""",
+    )
+    adapter.run(
+        con,
+        "accounting: rates",
+        """
+        CREATE OR REPLACE TEMP TABLE _acc_rated AS
+        SELECT p.*, c.policy_id, c.months,
+               CASE WHEN c.rate_basis = 'certificate' THEN
+                        coalesce(CASE WHEN p.own_graduate THEN
+                                 (SELECT rate_fen FROM _rates r WHERE r.policy_id = c.policy_id
+                                  AND r.kind = 'own_graduate') END,
+                                 (SELECT r.rate_fen FROM _rates r JOIN exam_results e
+                                    ON r.kind = e.certificate_type
+                                  WHERE r.policy_id = c.policy_id AND e.class_id = p.class_id
+                                    AND e.id_number = p.id_number LIMIT 1))
+                    ELSE m.rate_fen_per_month END AS rate_fen
+        FROM _acc_people p JOIN _payout_scope c USING (class_id)
+        LEFT JOIN institution_majors m ON m.institution_id = c.institution_id
+             AND m.major = c.major AND m.level IS NOT DISTINCT FROM c.level""",
+    )
+    counts = ", ".join(
+        f"count(*) FILTER (excluded = '{c}') AS {c}"
+        for c in [c for _, c in COLUMNS] + ["other_excluded"]
+    )
+    table = con.sql(f"""
+        WITH people AS (
+            SELECT class_id, any_value(policy_id) AS policy_id, count(*) AS opened, {counts},
+                   count(*) FILTER (excluded IS NULL) AS subsidised, any_value(months) AS months,
+                   coalesce(CAST(sum(rate_fen * months) FILTER (excluded IS NULL) AS BIGINT), 0)
+                       AS proposed_fen
+            FROM _acc_rated GROUP BY class_id),
+        by_rate AS (
+            SELECT class_id, list([rate_fen, n, coalesce(rate_fen * n * months, 0)]
+                                  ORDER BY rate_fen NULLS FIRST) AS by_rate
+            FROM (SELECT class_id, rate_fen, any_value(months) AS months, count(*) AS n
+                  FROM _acc_rated WHERE excluded IS NULL GROUP BY class_id, rate_fen)
+            GROUP BY class_id),
+        checks AS (
+            SELECT s.class_id, count(k.checked_on) AS below
+            FROM _payout_scope s LEFT JOIN attendance_checks k ON k.class_id = s.class_id
+                 AND s.class_check_min_rate IS NOT NULL
+                 AND k.present < k.enrolled * s.class_check_min_rate
+            GROUP BY s.class_id),
+        vio AS (SELECT class_id, sum(deduction_rate) AS rate FROM violations GROUP BY class_id),
+        blocks AS (SELECT DISTINCT class_id FROM findings
+                   WHERE id_number IS NULL AND severity = 'block' AND resolved_at IS NULL)
+        SELECT p.*, coalesce(c.below, 0) AS attendance_checks_below,
+               CAST(round(CAST(p.proposed_fen AS DECIMAL(20, 4))
+                          * CAST(coalesce(s.class_check_deduction, 0) AS DECIMAL(10, 4))
+                          * coalesce(c.below, 0), 0) AS BIGINT) AS attendance_deduction_fen,
+               CASE WHEN s.violation_percent THEN coalesce(v.rate, 0) ELSE 0 END AS violation_rate,
+               CAST(round(CAST(p.proposed_fen AS DECIMAL(20, 4))
+                          * CAST(CASE WHEN s.violation_percent THEN coalesce(v.rate, 0) ELSE 0 END
+                                 AS DECIMAL(10, 4)), 0)
+                    AS BIGINT) AS violation_deduction_fen,
+               b.class_id IS NULL AS payable, r.by_rate
+        FROM people p JOIN _payout_scope s USING (class_id)
+        LEFT JOIN checks c USING (class_id) LEFT JOIN vio v USING (class_id)
+        LEFT JOIN blocks b USING (class_id) LEFT JOIN by_rate r USING (class_id)
+        ORDER BY class_id""").to_arrow_table()
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame.with_columns(
+        proposed_fen=pl.col("proposed_fen").fill_null(0),
+        total_deduction_fen=pl.col("attendance_deduction_fen") + pl.col("violation_deduction_fen"),
+    ).with_columns(
+        actual_fen=(pl.col("proposed_fen") - pl.col("total_deduction_fen")).clip(lower_bound=0)
+    )
