@@ -120,3 +120,36 @@ def test_the_accounting_table_matches_the_ground_truth_to_the_fen(
             assert row[column] == row[f"{column}_got"], (row["class_id"], column)
         assert float(row["violation_rate"]) == float(row["violation_rate_got"])
         assert json.loads(row["by_rate"]) == [list(r) for r in row["by_rate_got"]]
+
+
+def test_cli_check_all_eval_and_export(loaded: tuple[Path, Path], tmp_path: Path) -> None:
+    import polars as pl
+    from typer.testing import CliRunner
+
+    from crosscheck.cli import app
+
+    world, db = loaded
+    runner_ = CliRunner()
+    env = {"COLUMNS": "200"}
+    done = runner_.invoke(app, ["check", "all", "--as-of", "2025-12-20", "--db", str(db)], env=env)
+    assert done.exit_code == 0, done.output
+    assert "开班审核" in done.output
+    out = tmp_path / "f.csv"
+    exported = runner_.invoke(app, ["findings", "export", "--out", str(out), "--db", str(db)])
+    assert exported.exit_code == 0, exported.output
+    frame = pl.read_csv(out, infer_schema=False)
+    assert {
+        "stage",
+        "class_id",
+        "id_number",
+        "rule_code",
+        "severity",
+        "policy_id",
+        "evidence",
+    } <= set(frame.columns)
+    assert frame["id_number"].drop_nulls().str.contains(r"\*{8}").all()  # masked by default
+    scored = runner_.invoke(
+        app, ["eval", "--world", str(world), "--db", str(tmp_path / "e.duckdb")], env=env
+    )
+    assert scored.exit_code == 0, scored.output
+    assert "金额不一致 0 处" in scored.output

@@ -58,6 +58,7 @@ def _root(
 def _register() -> None:
     from crosscheck.cli import (
         calendar_cmd,
+        check_cmd,
         db_cmd,
         demo,
         id_cmd,
@@ -74,6 +75,9 @@ def _register() -> None:
     app.add_typer(policy_cmd.app, name="policy")
     app.add_typer(db_cmd.app, name="db")
     app.add_typer(ingest_cmd.app, name="ingest")
+    app.add_typer(check_cmd.check_app, name="check")
+    app.add_typer(check_cmd.findings_app, name="findings")
+    app.command("eval")(check_cmd.eval_)
     app.add_typer(roster_cmd.app, name="roster")
     app.add_typer(world_cmd.app, name="world")
     app.add_typer(world_cmd.registry_app, name="registry")

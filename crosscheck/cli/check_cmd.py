@@ -1,0 +1,174 @@
+"""``crosscheck check all``, ``crosscheck eval`` and ``crosscheck findings export``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from crosscheck import idnumber, warehouse
+from crosscheck.cli import err, out
+from crosscheck.cli.db_cmd import DbOption
+from crosscheck.errors import CrosscheckError, parse_date
+from crosscheck.paths import default_warehouse
+from crosscheck.rules import RULES
+
+if TYPE_CHECKING:  # the checks load only when a command runs
+    import duckdb
+    import polars as pl
+
+    from checks.evaluate import Score
+    from checks.runner import RunSummary
+
+check_app = typer.Typer(
+    help="核查：身份、开班前资格与班级规则、结课后补贴核算。", no_args_is_help=True
+)
+findings_app = typer.Typer(help="核查结果。", no_args_is_help=True)
+STAGE_LABELS = {"identity": "身份与花名册", "opening": "开班审核", "payout": "补贴核算"}
+
+
+def _run_all(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[RunSummary]:
+    from checks import runner
+
+    run_id = f"check-{dt.datetime.now():%Y%m%dT%H%M%S}"
+    return [
+        runner.run(con, stage, run_id, as_of=as_of) for stage in ("identity", "opening", "payout")
+    ]
+
+
+@check_app.command("all")
+def check_all(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="核查日期（默认今天）")] = None,
+    db: DbOption = None,
+) -> None:
+    """对仓库中所有班级运行全部核查规则（每晚任务的核查部分），只记录新发现的问题。"""
+    day = parse_date(as_of, field="核查日期") if as_of else dt.date.today()
+    path = db or default_warehouse()
+    con = warehouse.connect(path)
+    try:
+        summaries = _run_all(con, day)
+        counts = con.execute(
+            "SELECT rule_code, severity, count(*) FROM findings WHERE resolved_at IS NULL "
+            "GROUP BY ALL ORDER BY rule_code, severity"
+        ).fetchall()
+    finally:
+        con.close()
+    for s in summaries:
+        out.print(
+            f"{STAGE_LABELS[s.stage]}：发现 {s.found} 项（新增 {s.new}，已消除 {s.resolved}）"
+        )
+    table = Table("规则代码", "名称", "严重程度", "数量", title=f"未消除的问题（{path}）")
+    for code, severity, n in counts:
+        table.add_row(code, RULES[code].title, severity, f"{n:,}")
+    out.print(table)
+
+
+def evaluate_world(world: Path, db: Path | None) -> tuple[dict[str, Score], pl.DataFrame]:
+    """Load a world into a warehouse, run every stage, score it and fill the accounting."""
+    from checks import accounting, evaluate
+    from crosscheck.ingest.run import from_files
+
+    manifest = json.loads((world / "world.json").read_text(encoding="utf-8"))
+    as_of = dt.date.fromisoformat(manifest["as_of"])
+    path = db or Path(tempfile.mkdtemp(prefix="crosscheck-eval-")) / "eval.duckdb"
+    con = warehouse.connect(path)
+    try:
+        err.print(f"[dim]载入 {world} → {path}[/]")
+        from_files(con, world, as_of=as_of)
+        _run_all(con, as_of)
+        return evaluate.score(con, world, set(RULES)), accounting.compute(con, as_of)
+    finally:
+        con.close()
+
+
+def eval_(
+    world: Annotated[Path, typer.Option("--world", help="合成世界目录")],
+    db: DbOption = None,
+) -> None:
+    """与合成世界的标准答案比对：各规则的精确率、召回率，以及每一处金额差异。
+
+    退出状态：0 全部一致，1 有差异。
+    """
+    import polars as pl
+
+    if not (world / "world.json").is_file():
+        raise CrosscheckError(f"{world} 不是合成世界目录（缺少 world.json）")
+    scores, money = evaluate_world(world, db)
+    table = Table("规则代码", "应发现", "发现", "命中", "精确率", "召回率", "严重程度一致")
+    perfect = True
+    for code, s in scores.items():
+        ok = (s.precision, s.recall, s.severity_agrees) == (1.0, 1.0, s.true_positive)
+        perfect &= ok
+        style = "" if ok else "red"
+        table.add_row(
+            code,
+            str(s.expected),
+            str(s.found),
+            str(s.true_positive),
+            f"{s.precision:.3f}",
+            f"{s.recall:.3f}",
+            str(s.severity_agrees),
+            style=style,
+        )
+    out.print(table)
+    truth = pl.read_parquet(world / "truth/expected_accounting.parquet")
+    joined = truth.join(money, on="class_id", how="full", suffix="_got")
+    amounts = ["proposed_fen", "attendance_deduction_fen", "violation_deduction_fen", "actual_fen"]
+    mismatches = [
+        (r["class_id"] or r["class_id_got"], a, r[a], r[f"{a}_got"])
+        for r in joined.iter_rows(named=True)
+        for a in amounts
+        if r[a] != r[f"{a}_got"]
+    ]
+    for class_id, column, expected, found in mismatches:
+        out.print(f"[red]金额不一致[/] {class_id} {column}：应为 {expected}，核算为 {found}")
+    out.print(f"补贴核算表：{truth.height} 个班，金额不一致 {len(mismatches)} 处")
+    if mismatches or not perfect:
+        raise typer.Exit(1)
+
+
+@findings_app.command("export")
+def export(
+    out_path: Annotated[Path, typer.Option("--out", help="输出文件")],
+    fmt: Annotated[str, typer.Option("--format", help="csv 或 parquet")] = "csv",
+    full_id: Annotated[
+        bool, typer.Option("--full-id", help="导出完整身份证号码（默认掩码）")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """导出全部未消除的核查结果：阶段、班级、身份证号码、规则、严重程度、政策、依据条款、证据。"""
+    import polars as pl
+
+    if fmt not in ("csv", "parquet"):
+        raise CrosscheckError(f"未知格式 “{fmt}”：应为 csv 或 parquet")
+    con = warehouse.connect(db or default_warehouse(), read_only=True)
+    try:
+        table = con.sql(
+            "SELECT stage, class_id, id_number, rule_code, severity, policy_id, policy_version, "
+            "clause, match_level, CAST(evidence AS VARCHAR) AS evidence, first_seen_at "
+            "FROM findings WHERE resolved_at IS NULL ORDER BY class_id, id_number, rule_code"
+        ).to_arrow_table()
+    finally:
+        con.close()
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    if not full_id:
+        frame = frame.with_columns(
+            pl.col("id_number").map_elements(
+                lambda v: idnumber.mask(v) if v else v, return_dtype=pl.String
+            )
+        )
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        frame.write_csv(out_path)
+    else:
+        frame.write_parquet(out_path)
+    out.print(
+        f"已导出 {frame.height:,} 项核查结果到 {out_path}"
+        + ("" if full_id else "（身份证号码已掩码）")
+    )
