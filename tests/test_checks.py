@@ -40,8 +40,14 @@ def test_identity_rules_find_exactly_what_was_planted(loaded: tuple[Path, Path])
         assert s.severity_agrees == s.true_positive, s
 
 
-def test_findings_are_stable_and_resolve_when_facts_change(loaded: tuple[Path, Path]) -> None:
-    _, db = loaded
+def test_findings_are_stable_and_resolve_when_facts_change(
+    loaded: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import shutil
+
+    _, shared = loaded
+    db = tmp_path / "copy.duckdb"  # this test changes the data: work on a copy
+    shutil.copy(shared, db)
     con = warehouse.connect(db)
     first = runner.run(con, "identity", "a", as_of=AS_OF)
     again = runner.run(con, "identity", "b", as_of=AS_OF)
@@ -153,3 +159,48 @@ def test_cli_check_all_eval_and_export(loaded: tuple[Path, Path], tmp_path: Path
     )
     assert scored.exit_code == 0, scored.output
     assert "金额不一致 0 处" in scored.output
+
+
+def test_cli_opening_review_of_one_class(loaded: tuple[Path, Path], tmp_path: Path) -> None:
+    import json
+
+    import openpyxl
+    from typer.testing import CliRunner
+
+    from crosscheck.cli import app
+
+    world, db = loaded
+    import polars as pl
+
+    truth = pl.read_parquet(world / "truth/expected_findings.parquet")
+    blocked = truth.filter((pl.col("stage") != "payout") & (pl.col("severity") == "block"))
+    class_id = blocked["class_id"][0]
+    xlsx = tmp_path / "review.xlsx"
+    result = CliRunner().invoke(
+        app,
+        [
+            "check",
+            "opening",
+            "--class",
+            class_id,
+            "--as-of",
+            "2025-12-20",
+            "--json",
+            "--xlsx",
+            str(xlsx),
+            "--db",
+            str(db),
+        ],
+    )
+    assert result.exit_code == 1  # rejected
+    data = json.loads(result.output)
+    assert data["verdict"] == "reject"
+    expected = truth.filter((pl.col("class_id") == class_id) & (pl.col("stage") != "payout"))
+    assert len(data["findings"]) == expected.height
+    assert all("*" * 8 in (f["id_number"] or "*" * 8) for f in data["findings"])
+    sheet = openpyxl.load_workbook(xlsx).active
+    assert sheet is not None
+    assert "不通过" in str(sheet.cell(1, 1).value)
+    assert sheet.cell(3, 2).value == "规则代码"
+    missing = CliRunner().invoke(app, ["check", "opening", "--class", "NOPE", "--db", str(db)])
+    assert missing.exit_code != 0

@@ -172,3 +172,156 @@ def export(
         f"已导出 {frame.height:,} 项核查结果到 {out_path}"
         + ("" if full_id else "（身份证号码已掩码）")
     )
+
+
+VERDICT_EXIT = {"approve": 0, "reject": 1, "review": 3}
+VERDICT_LABELS = {"approve": "通过", "reject": "不通过", "review": "需人工复核"}
+
+
+def _verdict(severities: set[str]) -> str:
+    if "block" in severities:
+        return "reject"
+    return "review" if "review" in severities else "approve"
+
+
+@check_app.command("opening")
+def opening(
+    class_id: Annotated[str, typer.Option("--class", help="班级编号")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="核查日期（默认今天）")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="同时写出审核结果 .xlsx")] = None,
+    db: DbOption = None,
+) -> None:
+    """开班审核：一个班级的结论、每名学员的结论，以及每个问题的规则、严重程度、证据与依据条款。
+
+    退出状态：0 通过，1 不通过，3 需人工复核，2 输入错误。
+    """
+    from checks import runner
+
+    day = parse_date(as_of, field="核查日期") if as_of else dt.date.today()
+    con = warehouse.connect(db or default_warehouse())
+    try:
+        known = con.execute(
+            "SELECT count(*) FROM classes WHERE class_id = ?", [class_id]
+        ).fetchall()
+        if not known[0][0]:
+            raise CrosscheckError(f"仓库中没有班级 {class_id}：先载入开班备案与花名册")
+        run_id = f"opening-{class_id}-{dt.datetime.now():%Y%m%dT%H%M%S}"
+        for stage in ("identity", "opening"):
+            runner.run(con, stage, run_id, as_of=day, class_ids=[class_id])
+        rows = con.execute(
+            "SELECT id_number, rule_code, severity, policy_id, clause, match_level, "
+            "CAST(evidence AS VARCHAR) FROM findings WHERE class_id = ? AND resolved_at IS NULL "
+            "AND stage IN ('identity', 'opening') ORDER BY id_number NULLS FIRST, rule_code",
+            [class_id],
+        ).fetchall()
+        trainees = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT id_number FROM roster_entries WHERE class_id = ? ORDER BY 1",
+                [class_id],
+            ).fetchall()
+        ]
+    finally:
+        con.close()
+    findings = [
+        dict(
+            zip(
+                (
+                    "id_number",
+                    "rule_code",
+                    "severity",
+                    "policy_id",
+                    "clause",
+                    "match_level",
+                    "evidence",
+                ),
+                r,
+                strict=True,
+            )
+        )
+        for r in rows
+    ]
+    for f in findings:  # never a full ID number on screen or in a file
+        f["id_number"] = idnumber.mask(f["id_number"]) if f["id_number"] else None
+        f["evidence"] = json.loads(f["evidence"])
+    verdict = _verdict({f["severity"] for f in findings})
+    per_person: dict[str, set[str]] = {}
+    for f in findings:
+        if f["id_number"]:
+            per_person.setdefault(f["id_number"], set()).add(f["severity"])
+    people = {idnumber.mask(t): _verdict(per_person.get(idnumber.mask(t), set())) for t in trainees}
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {
+                    "class_id": class_id,
+                    "verdict": verdict,
+                    "trainees": people,
+                    "findings": findings,
+                },
+                ensure_ascii=False,
+                default=str,
+            )
+        )
+    else:
+        out.print(
+            f"班级 {class_id} 开班审核结论：[bold]{VERDICT_LABELS[verdict]}[/]"
+            f"（{len(findings)} 个问题，{sum(v != 'approve' for v in people.values())}/"
+            f"{len(people)} 名学员有问题）"
+        )
+        table = Table("身份证号码", "规则", "名称", "严重程度", "依据", "证据", title="问题清单")
+        for f in findings:
+            table.add_row(
+                f["id_number"] or "（班级）",
+                f["rule_code"],
+                RULES[f["rule_code"]].title,
+                f["severity"],
+                f["clause"] or "",
+                json.dumps(f["evidence"], ensure_ascii=False)[:120],
+            )
+        out.print(table)
+    if xlsx is not None:
+        _write_review(xlsx, class_id, verdict, findings)
+    raise typer.Exit(VERDICT_EXIT[verdict])
+
+
+def _write_review(
+    path: Path, class_id: str, verdict: str, findings: list[dict[str, object]]
+) -> None:
+    import xlsxwriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("开班审核")
+    bold = wb.add_format({"bold": True})
+    ws.write(0, 0, f"班级 {class_id} 开班审核结论：{VERDICT_LABELS[verdict]}", bold)
+    headers = [
+        "身份证号码（掩码）",
+        "规则代码",
+        "规则名称",
+        "严重程度",
+        "政策",
+        "依据条款",
+        "匹配等级",
+        "证据",
+    ]
+    ws.write_row(2, 0, headers, bold)
+    for i, f in enumerate(findings, start=3):
+        ws.write_row(
+            i,
+            0,
+            [
+                str(f["id_number"] or "（班级）"),
+                str(f["rule_code"]),
+                RULES[str(f["rule_code"])].title,
+                str(f["severity"]),
+                str(f["policy_id"]),
+                str(f["clause"] or ""),
+                str(f["match_level"] or ""),
+                json.dumps(f["evidence"], ensure_ascii=False),
+            ],
+        )
+    ws.set_column(0, 0, 22)
+    ws.set_column(7, 7, 80)
+    wb.close()
