@@ -20,7 +20,7 @@ PEOPLE = f"""
      FROM roster_entries r JOIN _scope USING (class_id)
      JOIN _class_params p USING (class_id)
      LEFT JOIN household_registration h ON h.id_number = r.id_number
-     WHERE {id_valid("id_number", "$as_of").replace('"id_number"', 'r."id_number"')})"""
+     WHERE {id_valid("id_number", "$as_of", "r")})"""
 
 IN_WINDOW = """(
     (x.left_school_years IS NOT NULL AND list_contains(x.left_school_years, year(s.graduated_on))
@@ -121,7 +121,7 @@ def prior_employment() -> str:
               ON substr(p.id_number, 1, 14) = substr(x.id_number, 1, 14)
              AND p.id_number <> x.id_number
             WHERE list_contains(x.schemes, p.scheme) AND {window}
-              AND NOT {id_valid("id_number", "$as_of").replace('"id_number"', 'p."id_number"')}
+              AND NOT {id_valid("id_number", "$as_of", "p")}
               AND name_level(p.name, x.person_name) IN ('exact', 'variant', 'same_pinyin'))
         GROUP BY class_id, id_number"""
 

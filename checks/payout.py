@@ -18,7 +18,7 @@ CLASSES = """(SELECT p.* EXCLUDE (opening, ending, institution_id, venue_id), c.
 
 PEOPLE = f"""(SELECT DISTINCT r.class_id, r.id_number, x.* EXCLUDE (class_id)
     FROM roster_entries r JOIN {CLASSES} x USING (class_id)
-    WHERE {id_valid("id_number", "$as_of").replace('"id_number"', 'r."id_number"')})"""
+    WHERE {id_valid("id_number", "$as_of", "r")})"""
 
 
 def _person(code: str, evidence: str, source: str, where: str, review: str = "false") -> str:

@@ -289,8 +289,9 @@ def run(
             rule_code VARCHAR, match_level VARCHAR, evidence JSON, review BOOLEAN)""",
     )
     for code, build in rules.items():
-        params = {"as_of": as_of} if "$as_of" in build() else None
-        adapter.run(con, code, f"INSERT INTO _found {build()}", params)
+        sql = build()
+        params = {"as_of": as_of} if "$as_of" in sql else None
+        adapter.run(con, code, f"INSERT INTO _found {sql}", params)
     review = ", ".join(f"'{level}'" for level in identity.REVIEW_LEVELS)
     # a rule's own "review" variant (no record, investor only, another province, fuzzy link)
     now = dt.datetime.now().replace(microsecond=0)

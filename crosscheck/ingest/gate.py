@@ -131,8 +131,7 @@ def run(con: duckdb.DuckDBPyConnection, staging: str, source: Source) -> GateRes
     result = GateResult(rows=int(rows))
     if not rows:
         return result
-    _, reasons = suite(source)
-    checkpoint = _checkpoint(source)
+    checkpoint, reasons = _checkpoint(source)
     columns = sorted(
         {*source.required, *source.value_sets, *(c for pair in source.ordered for c in pair)}
     )
@@ -167,7 +166,7 @@ def run(con: duckdb.DuckDBPyConnection, staging: str, source: Source) -> GateRes
     return result
 
 
-def _checkpoint(source: Source) -> Any:
+def _checkpoint(source: Source) -> tuple[Any, dict[str, str]]:
     """The source's checkpoint: its suite on the extract asset, results stored for Data Docs."""
     import great_expectations as gx
 
@@ -184,12 +183,12 @@ def _checkpoint(source: Source) -> Any:
         batch = asset.get_batch_definition("whole")
     except (KeyError, ValueError, LookupError):
         batch = asset.add_batch_definition_whole_dataframe("whole")
-    expectations, _ = suite(source)
+    expectations, reasons = suite(source)
     stored = context.suites.add_or_update(expectations)
     definition = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(data=batch, suite=stored, name=f"crosscheck.{source.name}")
     )
-    return context.checkpoints.add_or_update(
+    checkpoint = context.checkpoints.add_or_update(
         gx.Checkpoint(
             name=f"crosscheck.{source.name}",
             validation_definitions=[definition],
@@ -197,6 +196,7 @@ def _checkpoint(source: Source) -> Any:
             result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_seq"]},
         )
     )
+    return checkpoint, reasons
 
 
 def build_docs() -> Path:

@@ -163,11 +163,16 @@ def load(
                 detail=f"{result.failure_rate:.1%} 的记录未通过数据质量检查，超过阈值 "
                 f"{source.max_failure_rate:.0%}，整批拒收，原数据保持不变",
             )
+        # what passed the gate (flagged rows included: they are loaded and listed)
+        con.execute("""
+            CREATE OR REPLACE TEMP VIEW _good AS
+            SELECT * FROM _gated
+            WHERE _seq NOT IN (SELECT _seq FROM _bad WHERE _status <> 'flagged')""")
         if source.snapshot:
             loaded, removed = _replace(con, source, now)
             watermark = None
         else:
-            loaded, removed = _merge(con, source, mode, result, now)
+            loaded, removed = _merge(con, source, mode, now)
             watermark = con.execute(
                 f'SELECT CAST(max(updated_at) AS VARCHAR) FROM "{source.name}"'
             ).fetchall()[0][0]
@@ -260,14 +265,9 @@ def _merge(
     con: duckdb.DuckDBPyConnection,
     source: Source,
     mode: Mode,
-    result: gate.GateResult,
     now: dt.datetime,
 ) -> tuple[int, int]:
     key, cols = f'"{source.key}"', source.columns
-    con.execute("""
-        CREATE OR REPLACE TEMP VIEW _good AS
-        SELECT * FROM _gated
-        WHERE _seq NOT IN (SELECT _seq FROM _bad WHERE _status <> 'flagged')""")
     removed = 0
     if mode == "replace":  # keys the new snapshot no longer has (quarantined keys stay)
         removed += con.execute(
@@ -288,10 +288,6 @@ def _merge(
 
 def _replace(con: duckdb.DuckDBPyConnection, source: Source, now: dt.datetime) -> tuple[int, int]:
     """A snapshot replaces the table whole (the columns the warehouse keeps)."""
-    con.execute("""
-        CREATE OR REPLACE TEMP VIEW _good AS
-        SELECT * FROM _gated
-        WHERE _seq NOT IN (SELECT _seq FROM _bad WHERE _status <> 'flagged')""")
     kept = {
         r[0]
         for r in con.execute(

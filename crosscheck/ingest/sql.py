@@ -7,11 +7,11 @@ from __future__ import annotations
 _WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]
 
 
-def id_valid(column: str, as_of_param: str = "$as_of") -> str:
+def id_valid(column: str, as_of_param: str = "$as_of", alias: str | None = None) -> str:
     """A boolean SQL expression: the column is a valid 18-character ID number
     (shape, real birth date from 1900 to the reference date, ISO 7064 check
     digit). Province codes are checked against ``_provinces`` (a one-column table)."""
-    c = f'"{column}"'
+    c = f'{alias}."{column}"' if alias else f'"{column}"'
     digits = " + ".join(
         f"TRY_CAST(substr({c}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(_WEIGHTS)
     )

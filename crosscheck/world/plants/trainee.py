@@ -250,22 +250,20 @@ def _business_window(t: Trainee) -> tuple[D, D] | None:
     return grad + dt.timedelta(days=20), t.plan.opening - dt.timedelta(days=15)
 
 
-def prior_business_operator(t: Trainee, ctx: Context) -> bool:
-    window = _business_window(t)
-    if window is None:
-        return False
-    t.licences.append(licence(t, "operator", window[0]))
-    t.expect("opening", "PRIOR_BUSINESS", "prior_business_operator")
-    return True
+def _prior_business(role: str, case: str, severity: str | None) -> Callable[..., bool]:
+    def apply(t: Trainee, ctx: Context) -> bool:
+        window = _business_window(t)
+        if window is None:
+            return False
+        t.licences.append(licence(t, role, window[0]))
+        t.expect("opening", "PRIOR_BUSINESS", case, severity)
+        return True
+
+    return apply
 
 
-def prior_business_investor(t: Trainee, ctx: Context) -> bool:
-    window = _business_window(t)
-    if window is None:
-        return False
-    t.licences.append(licence(t, "investor", window[0]))
-    t.expect("opening", "PRIOR_BUSINESS", "prior_business_investor", "review")
-    return True
+prior_business_operator = _prior_business("operator", "prior_business_operator", None)
+prior_business_investor = _prior_business("investor", "prior_business_investor", "review")
 
 
 def licence_deregistered_before_graduation(t: Trainee, ctx: Context) -> bool:
@@ -295,27 +293,30 @@ def _earlier_this_year(t: Trainee) -> tuple[D, D] | None:
     return D(o.year, 1, 4), D(o.year, 3, 3)
 
 
-def already_trained_same_year(t: Trainee, ctx: Context) -> bool:
-    window = _earlier_this_year(t)
-    if window is None:
-        return False
-    other = "210200" if not t.plan.institution.region_code.startswith("2102") else "210300"
-    t.training.append(training(t, other, "graduate_conversion", *window))
-    t.expect("opening", "ALREADY_TRAINED_THIS_YEAR", "already_trained_same_year")
-    if t.plan.payout_ready:
-        t.expect("payout", "DUPLICATE_SUBSIDY", "already_trained_same_year")
-    return True
+def _trained_this_year(region: str | None, case: str, severity: str | None) -> Callable[..., bool]:
+    """Another enrolment in the programme earlier this year: in another Liaoning city
+    (``region`` None) or in another province."""
+
+    def apply(t: Trainee, ctx: Context) -> bool:
+        window = _earlier_this_year(t)
+        if window is None:
+            return False
+        other = region or (
+            "210300" if t.plan.institution.region_code.startswith("2102") else "210200"
+        )
+        t.training.append(training(t, other, "graduate_conversion", *window))
+        t.expect("opening", "ALREADY_TRAINED_THIS_YEAR", case, severity)
+        if t.plan.payout_ready:
+            t.expect("payout", "DUPLICATE_SUBSIDY", case, severity)
+        return True
+
+    return apply
 
 
-def already_trained_other_province(t: Trainee, ctx: Context) -> bool:
-    window = _earlier_this_year(t)
-    if window is None:
-        return False
-    t.training.append(training(t, "130100", "graduate_conversion", *window))
-    t.expect("opening", "ALREADY_TRAINED_THIS_YEAR", "already_trained_other_province", "review")
-    if t.plan.payout_ready:
-        t.expect("payout", "DUPLICATE_SUBSIDY", "already_trained_other_province", "review")
-    return True
+already_trained_same_year = _trained_this_year(None, "already_trained_same_year", None)
+already_trained_other_province = _trained_this_year(
+    "130100", "already_trained_other_province", "review"
+)
 
 
 def trained_previous_year(t: Trainee, ctx: Context) -> bool:
