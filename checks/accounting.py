@@ -65,7 +65,9 @@ def compute(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame:
                CASE {order}
                     WHEN bool_or(f.severity IN ('block', 'exclude') AND f.rule_code NOT IN ({skip}))
                     THEN 'other_excluded' END AS excluded,
-               bool_or(f.rule_code = 'OWN_GRADUATE') AS own_graduate
+               bool_or(f.rule_code = 'OWN_GRADUATE') AS own_graduate,
+               list(DISTINCT f.rule_code ORDER BY f.rule_code)
+                   FILTER (f.severity IN ('block', 'exclude')) AS reasons
         FROM (SELECT DISTINCT class_id, id_number FROM roster_entries) r
         JOIN _payout_scope USING (class_id)
         LEFT JOIN findings f ON f.class_id = r.class_id AND f.id_number = r.id_number
@@ -115,18 +117,27 @@ def compute(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame:
                  AND k.present < k.enrolled * s.class_check_min_rate
             GROUP BY s.class_id),
         vio AS (SELECT class_id, sum(deduction_rate) AS rate FROM violations GROUP BY class_id),
-        blocks AS (SELECT DISTINCT class_id FROM findings
-                   WHERE id_number IS NULL AND severity = 'block' AND resolved_at IS NULL)
+        blocks AS (SELECT class_id,
+                          bool_and(rule_code = 'NOTICE_PERIOD_INCOMPLETE') AS only_payment
+                   FROM findings
+                   WHERE id_number IS NULL AND severity = 'block' AND resolved_at IS NULL
+                   GROUP BY class_id)
         SELECT p.*, coalesce(c.below, 0) AS attendance_checks_below,
+               CAST(coalesce(s.class_check_deduction, 0) * coalesce(c.below, 0)
+                    AS DECIMAL(10, 4)) AS attendance_deduction_rate,
                CAST(round(CAST(p.proposed_fen AS DECIMAL(20, 4))
                           * CAST(coalesce(s.class_check_deduction, 0) AS DECIMAL(10, 4))
                           * coalesce(c.below, 0), 0) AS BIGINT) AS attendance_deduction_fen,
-               CASE WHEN s.violation_percent THEN coalesce(v.rate, 0) ELSE 0 END AS violation_rate,
+               CAST(CASE WHEN s.violation_percent THEN coalesce(v.rate, 0) ELSE 0 END
+                    AS DECIMAL(10, 4)) AS violation_rate,
                CAST(round(CAST(p.proposed_fen AS DECIMAL(20, 4))
                           * CAST(CASE WHEN s.violation_percent THEN coalesce(v.rate, 0) ELSE 0 END
                                  AS DECIMAL(10, 4)), 0)
                     AS BIGINT) AS violation_deduction_fen,
-               b.class_id IS NULL AS payable, r.by_rate
+               b.class_id IS NULL AS payable,
+               -- a block on the payment itself (paid before the notice ran out) does
+               -- not keep the class out of the notice
+               b.class_id IS NULL OR b.only_payment AS noticeable, r.by_rate
         FROM people p JOIN _payout_scope s USING (class_id)
         LEFT JOIN checks c USING (class_id) LEFT JOIN vio v USING (class_id)
         LEFT JOIN blocks b USING (class_id) LEFT JOIN by_rate r USING (class_id)
@@ -139,3 +150,37 @@ def compute(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame:
     ).with_columns(
         actual_fen=(pl.col("proposed_fen") - pl.col("total_deduction_fen")).clip(lower_bound=0)
     )
+
+
+def people(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Each trainee of the classes :func:`compute` just filled: name, rate, months,
+    the first exclusion column that applies (null: subsidised) and the person's
+    share of the proposed amount (rate × months; deductions are the class's)."""
+    table = con.sql("""
+        SELECT a.class_id, a.id_number, r.name, r.seq, a.excluded, a.reasons, a.own_graduate,
+               a.rate_fen, a.months,
+               CASE WHEN a.excluded IS NULL THEN CAST(a.rate_fen * a.months AS BIGINT) END
+                   AS amount_fen
+        FROM _acc_rated a
+        JOIN (SELECT class_id, id_number, min(seq) AS seq, min(name) AS name
+              FROM roster_entries GROUP BY ALL) r USING (class_id, id_number)
+        ORDER BY a.class_id, r.seq""").to_arrow_table()
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def describe(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame:
+    """Add each class's institution, major and dates (the annex's left-hand columns)."""
+    con.register("_acc_frame", frame.select("class_id").to_arrow())
+    try:
+        table = con.sql("""
+            SELECT c.class_id, coalesce(i.name, c.institution_id) AS institution, c.major,
+                   c.level, c.planned_start, c.planned_end, c.region_code
+            FROM classes c JOIN _acc_frame USING (class_id)
+            LEFT JOIN institutions i USING (institution_id)""").to_arrow_table()
+    finally:
+        con.unregister("_acc_frame")
+    info = pl.from_arrow(table)
+    assert isinstance(info, pl.DataFrame)
+    return frame.join(info, on="class_id", how="left")

@@ -12,15 +12,19 @@ from __future__ import annotations
 
 from crosscheck.ingest.sql import id_valid
 
-# The trainees in scope, with their class's dates and policy thresholds.
-PEOPLE = f"""
-    (SELECT DISTINCT r.class_id, r.id_number, p.*  EXCLUDE (class_id),
+# The trainees in scope, with their class's dates and policy thresholds: built once
+# per run as a temp table (SETUP), then read by every rule.
+PEOPLE = "_elig_people"
+SETUP = {
+    PEOPLE: f"""
+    SELECT DISTINCT r.class_id, r.id_number, p.*  EXCLUDE (class_id),
             coalesce(h.name, r.name) AS person_name,
             coalesce(h.province_code, substr(r.id_number, 1, 2)) AS hukou
      FROM roster_entries r JOIN _scope USING (class_id)
      JOIN _class_params p USING (class_id)
      LEFT JOIN household_registration h ON h.id_number = r.id_number
-     WHERE {id_valid("id_number", "$as_of", "r")})"""
+     WHERE {id_valid("id_number", "$as_of", "r")}"""
+}
 
 IN_WINDOW = """(
     (x.left_school_years IS NOT NULL AND list_contains(x.left_school_years, year(s.graduated_on))

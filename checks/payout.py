@@ -16,9 +16,12 @@ CLASSES = """(SELECT p.* EXCLUDE (opening, ending, institution_id, venue_id), c.
         EXISTS (SELECT 1 FROM completion_acceptance a WHERE a.class_id = c.class_id)
         OR EXISTS (SELECT 1 FROM exam_results e WHERE e.class_id = c.class_id)))"""
 
-PEOPLE = f"""(SELECT DISTINCT r.class_id, r.id_number, x.* EXCLUDE (class_id)
+PEOPLE = "_payout_people"  # built once per run (SETUP), read by every rule
+SETUP = {
+    PEOPLE: f"""SELECT DISTINCT r.class_id, r.id_number, x.* EXCLUDE (class_id)
     FROM roster_entries r JOIN {CLASSES} x USING (class_id)
-    WHERE {id_valid("id_number", "$as_of", "r")})"""
+    WHERE {id_valid("id_number", "$as_of", "r")}"""
+}
 
 
 def _person(code: str, evidence: str, source: str, where: str, review: str = "false") -> str:

@@ -12,6 +12,8 @@ a finding whose facts no longer hold is marked resolved.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +29,12 @@ STAGES = {
     "identity": identity.RULES,
     "opening": {**eligibility.RULES, **classes.RULES},
     "payout": payout.RULES,
+}
+# temp tables a stage's rules share, built once per run before them
+SETUP: dict[str, dict[str, str]] = {
+    "identity": {},
+    "opening": eligibility.SETUP,
+    "payout": payout.SETUP,
 }
 
 
@@ -52,10 +60,15 @@ def _udfs(con: duckdb.DuckDBPyConnection) -> None:
         pass
 
 
-def class_rules(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)build ``_class_rules``: one row per class and rule that applies to it."""
+_ONLY = " WHERE $ids IS NULL OR list_contains($ids, class_id)"
+
+
+def class_rules(con: duckdb.DuckDBPyConnection, class_ids: list[str] | None = None) -> None:
+    """(Re)build ``_class_rules``: one row per class (all, or the given ones) and rule
+    that applies to it."""
     classes = con.execute(
-        "SELECT class_id, policy_id, region_code, planned_start FROM classes"
+        "SELECT class_id, policy_id, region_code, planned_start FROM classes" + _ONLY,
+        {"ids": class_ids},
     ).fetchall()
     rows = []
     for class_id, policy_id, region, opening in classes:
@@ -89,7 +102,7 @@ def class_rules(con: duckdb.DuckDBPyConnection) -> None:
 _ROLES = {"个体工商户经营者": "operator", "企业法定代表人": "legal_representative"}
 
 
-def class_params(con: duckdb.DuckDBPyConnection) -> None:
+def class_params(con: duckdb.DuckDBPyConnection, class_ids: list[str] | None = None) -> None:
     """(Re)build ``_class_params``: each class's dates, its policy's thresholds (null
     where the policy sets none) and its calendar answers (allowed opening day,
     filing deadline) — computed once per class, then used set-wise."""
@@ -97,8 +110,10 @@ def class_params(con: duckdb.DuckDBPyConnection) -> None:
     rows = []
     query = (
         "SELECT class_id, policy_id, region_code, planned_start, planned_end, category FROM classes"
+        + _ONLY
     )
-    for class_id, policy_id, region, opening, ending, category in con.execute(query).fetchall():
+    found = con.execute(query, {"ids": class_ids}).fetchall()
+    for class_id, policy_id, region, opening, ending, category in found:
         chosen = policy.get(policy_id)
         overlays = [
             p for p in policy.in_force(region, opening) if p.programme is None and p.id != policy_id
@@ -260,7 +275,19 @@ def run(
     class_ids: list[str] | None = None,
 ) -> RunSummary:
     """Run one stage's rules for every class (or the given ones) and record the findings."""
-    rules = STAGES[stage]
+    return run_stages(con, [stage], run_id, as_of=as_of, class_ids=class_ids)[0]
+
+
+def run_stages(
+    con: duckdb.DuckDBPyConnection,
+    stages: list[str],
+    run_id: str,
+    *,
+    as_of: dt.date,
+    class_ids: list[str] | None = None,
+) -> list[RunSummary]:
+    """Run stages in order for every class (or the given ones), preparing the classes'
+    rules and parameters once."""
     _udfs(con)
     adapter.run(
         con,
@@ -268,19 +295,86 @@ def run(
         "CREATE OR REPLACE TEMP TABLE _provinces AS SELECT unnest($codes) AS code",
         {"codes": sorted(province_codes())},
     )
-    class_rules(con)
-    class_params(con)
+    class_rules(con, class_ids)
+    class_params(con, class_ids)
     if class_ids is None:
         adapter.run(
             con, "scope", "CREATE OR REPLACE TEMP TABLE _scope AS SELECT class_id FROM classes"
         )
-    else:
-        adapter.run(
-            con,
-            "scope",
-            "CREATE OR REPLACE TEMP TABLE _scope AS SELECT unnest($ids) AS class_id",
-            {"ids": class_ids},
-        )
+        return [_stage(con, stage, run_id, as_of) for stage in stages]
+    adapter.run(
+        con,
+        "scope",
+        "CREATE OR REPLACE TEMP TABLE _scope AS SELECT unnest($ids) AS class_id",
+        {"ids": class_ids},
+    )
+    with narrowed(con):
+        return [_stage(con, stage, run_id, as_of) for stage in stages]
+
+
+# Registries keyed by person, and the rows of each that are not (institutions on the
+# dishonesty list): what ``narrowed`` copies for a run over a few classes.
+PERSON_KEYED = {
+    "household_registration": None,
+    "student_status": None,
+    "pension_contributions": None,
+    "business_licences": None,
+    "training_records": None,
+    "dishonesty_list": "subject_type <> 'person'",
+}
+# Above this many trainees, one scan beats index lookups.
+_MAX_LOOKUPS = 3000
+
+
+def _literals(values: list[str]) -> str:
+    """An SQL IN list of string literals (DuckDB uses an ART index for a literal IN
+    list, not for a parameter list or a subquery)."""
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+@contextmanager
+def narrowed(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """For a run over a few classes: shadow each person-keyed registry with a temp
+    table of the rows that can concern the classes' trainees — the same ID number,
+    and in the pension register also the same region and birth date (the first 14
+    characters, the fuzzy links' blocking key, stored as ``id_block``). The lookups
+    use the ART indexes of migration 0003, so a one-class check reads a few hundred
+    rows instead of scanning the registries. Results are identical (tested)."""
+    ids = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT id_number FROM roster_entries JOIN _scope USING (class_id) "
+            "WHERE id_number IS NOT NULL ORDER BY 1"
+        ).fetchall()
+    ]
+    if len(ids) > _MAX_LOOKUPS:
+        yield
+        return
+    blocks = sorted({i[:14] for i in ids})
+    made = []
+    try:
+        for table, keep in PERSON_KEYED.items():
+            column, values = (
+                ("id_block", blocks) if table == "pension_contributions" else ("id_number", ids)
+            )
+            where = f"{column} IN ({_literals(values)})" if values else "false"
+            parts = [f"SELECT * FROM main.{table} WHERE {where}"]
+            if keep:
+                parts.append(f"SELECT * FROM main.{table} WHERE {keep}")
+            adapter.run(
+                con,
+                f"narrow: {table}",
+                f"CREATE OR REPLACE TEMP TABLE {table} AS {' UNION ALL '.join(parts)}",
+            )
+            made.append(table)
+        yield
+    finally:
+        for table in made:
+            con.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
+
+
+def _stage(con: duckdb.DuckDBPyConnection, stage: str, run_id: str, as_of: dt.date) -> RunSummary:
+    rules = STAGES[stage]
     adapter.run(
         con,
         "found",
@@ -288,7 +382,17 @@ def run(
         CREATE OR REPLACE TEMP TABLE _found (class_id VARCHAR, id_number VARCHAR,
             rule_code VARCHAR, match_level VARCHAR, evidence JSON, review BOOLEAN)""",
     )
+    for name, sql in SETUP[stage].items():
+        adapter.run(
+            con, f"setup: {name}", f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", {"as_of": as_of}
+        )
+    # only the rules that apply to some class in scope (all of them on a full run)
+    applicable = {
+        r[0] for r in con.execute("SELECT DISTINCT rule_code FROM _class_rules").fetchall()
+    }
     for code, build in rules.items():
+        if code not in applicable:
+            continue
         sql = build()
         params = {"as_of": as_of} if "$as_of" in sql else None
         adapter.run(con, code, f"INSERT INTO _found {sql}", params)

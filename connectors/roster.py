@@ -32,6 +32,8 @@ HEADER_NAMES = {
     "培训专业": "major",
 }
 REQUIRED = ("name", "id_number")
+# problems the checks themselves report (ID_INVALID, ROSTER_DUPLICATE)
+FLAGGED_BY_RULES = frozenset({"id_invalid", "duplicate"})
 LABELS = {v: k for k, v in HEADER_NAMES.items() if k != "身份证号"}
 _DATE = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?$")
 _INFO = re.compile(r"(培训机构|培训专业|班级编号|开班时间)[：:]\s*([^\u3000\s]+)")
@@ -131,9 +133,15 @@ def _date(value: Any) -> dt.date | None:
 
 
 def read(
-    path: Path, *, known_majors: set[str] | None = None, as_of: dt.date | None = None
+    path: Path,
+    *,
+    known_majors: set[str] | None = None,
+    as_of: dt.date | None = None,
+    keep_flagged: bool = False,
 ) -> Roster:
-    """Read a roster: every entry, or every problem."""
+    """Read a roster: every entry, or every problem. With ``keep_flagged``, rows whose
+    only problems are ones the checks report as findings (``FLAGGED_BY_RULES``) are
+    kept as entries too, so that a review shows them with their evidence."""
     name = path.name
     try:
         rows, first = _cells(path)
@@ -169,7 +177,7 @@ def read(
             continue
         entry, problems = _entry(name, line, values, seen, known_majors, as_of)
         roster.problems += problems
-        if not problems:
+        if not problems or (keep_flagged and all(p.code in FLAGGED_BY_RULES for p in problems)):
             roster.entries.append(entry)
     if not roster.entries and not roster.problems:
         roster.problems.append(Problem(name, None, "file", "empty", "花名册中没有学员"))

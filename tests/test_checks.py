@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from pathlib import Path
 
 import pytest
 
 from checks import evaluate, identity, runner
 from crosscheck import warehouse
+from crosscheck.errors import CrosscheckError
 from crosscheck.ingest.run import from_files
+from crosscheck.workdays import calendar
 from crosscheck.world.generate import generate
 
 AS_OF = dt.date(2025, 12, 20)
+FULL_ID = re.compile(r"(?<![0-9])[0-9]{17}[0-9X](?![0-9])")
 
 
 @pytest.fixture(scope="module")
@@ -197,10 +202,214 @@ def test_cli_opening_review_of_one_class(loaded: tuple[Path, Path], tmp_path: Pa
     assert data["verdict"] == "reject"
     expected = truth.filter((pl.col("class_id") == class_id) & (pl.col("stage") != "payout"))
     assert len(data["findings"]) == expected.height
-    assert all("*" * 8 in (f["id_number"] or "*" * 8) for f in data["findings"])
-    sheet = openpyxl.load_workbook(xlsx).active
-    assert sheet is not None
-    assert "不通过" in str(sheet.cell(1, 1).value)
-    assert sheet.cell(3, 2).value == "规则代码"
+    assert all("*" * 8 in (f["id_masked"] or "*" * 8) for f in data["findings"])
+    assert not FULL_ID.search(result.output)
+    assert {t["verdict"] for t in data["trainees"]} >= {"approve"}
+    book = openpyxl.load_workbook(xlsx)
+    assert "不通过" in str(book["审核结论"].cell(1, 1).value)
+    assert book["问题清单"].cell(1, 3).value == "规则代码"
     missing = CliRunner().invoke(app, ["check", "opening", "--class", "NOPE", "--db", str(db)])
     assert missing.exit_code != 0
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    from crosscheck.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    if isinstance(result.exception, CrosscheckError):  # what main() prints, with status 2
+        return 2, str(result.exception)
+    return result.exit_code, result.output
+
+
+def test_cli_payout_fills_the_accounting_table_like_the_truth(
+    loaded: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import openpyxl
+    import polars as pl
+
+    world, db = loaded
+    truth = pl.read_parquet(world / "truth/expected_accounting.parquet")
+    fushun = truth.filter(pl.col("policy_id") == "fushun-2023").sort("class_id")
+    ranked = fushun.sort("social_insurance", "dropped_out", descending=True)
+    chosen = ranked["class_id"].head(2).to_list()
+    xlsx = tmp_path / "acc.xlsx"
+    code, output = _cli(
+        "check", "payout", *[a for c in chosen for a in ("--class", c)],
+        "--as-of", AS_OF.isoformat(), "--json", "--xlsx", str(xlsx), "--db", str(db),
+    )  # fmt: skip
+    assert code in (0, 1, 3), output
+    assert not FULL_ID.search(output)
+    data = json.loads(output[: output.rindex("}") + 1])
+    got = {r["class_id"]: r for r in data["accounting"]}
+    columns = ["opened", "dropped_out", "social_insurance", "exam_failed", "exam_absent"]
+    columns += ["materials_failed", "subsidised", "proposed_fen", "actual_fen"]
+    for expected in truth.filter(pl.col("class_id").is_in(chosen)).iter_rows(named=True):
+        for column in columns:
+            assert got[expected["class_id"]][column] == expected[column], column
+    ws = openpyxl.load_workbook(xlsx).active
+    assert ws is not None
+    rows = {ws.cell(r, 4).value: r for r in range(4, 4 + len(chosen))}
+    for expected in truth.filter(pl.col("class_id").is_in(chosen)).iter_rows(named=True):
+        r = rows[expected["class_id"]]
+        assert ws.cell(r, 9).value == expected["opened"]  # 开班人数
+        assert ws.cell(r, 15).value == expected["subsidised"]  # 实际补贴人数
+        assert round(ws.cell(r, 22).value * 100) == expected["actual_fen"]  # 实际补贴金额(元)
+
+
+def test_cli_notice_lists_masked_trainees_and_the_period_end(
+    loaded: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import openpyxl
+    import polars as pl
+
+    world, db = loaded
+    notices = pl.read_parquet(world / "operations/notices.parquet")
+    batch = notices.group_by("batch_id").len().sort("len", "batch_id", descending=True)
+    batch_id = batch["batch_id"][0]
+    filed = notices.filter(pl.col("batch_id") == batch_id)
+    xlsx = tmp_path / "notice.xlsx"
+    code, output = _cli(
+        "notice", "--batch", batch_id, "--as-of", AS_OF.isoformat(), "--json",
+        "--xlsx", str(xlsx), "--db", str(db),
+    )  # fmt: skip
+    assert code == 0, output
+    assert not FULL_ID.search(output)
+    data = json.loads(output[: output.rindex("}") + 1])
+    assert data["ends_on"] == str(filed["ends_on"].max())  # the world's own reckoning
+    listed = {c["class_id"] for c in data["classes"]} | {c["class_id"] for c in data["withheld"]}
+    assert listed == set(filed["class_id"].to_list())
+    own = dict(zip(filed["class_id"], filed["ends_on"], strict=True))
+    for klass in data["classes"]:
+        assert klass["ends_on"] == own[klass["class_id"]].isoformat()
+        people = [t for t in data["trainees"] if t["class_id"] == klass["class_id"]]
+        assert len(people) == klass["subsidised"]
+        assert sum(t["amount_fen"] for t in people) == klass["proposed_fen"]
+        assert all("*" in t["id_masked"] for t in people)
+    ws = openpyxl.load_workbook(xlsx).active
+    assert ws is not None
+    assert ws.cell(4, 6).value == "身份证号码"
+    assert not any(
+        FULL_ID.search(str(c)) for row in ws.iter_rows(values_only=True) for c in row if c
+    )
+    unknown, output = _cli("notice", "--batch", "B000000", "--db", str(db))
+    assert unknown == 2
+    assert "--class" in output
+
+
+def test_cli_opening_of_a_draft_class_under_two_policies(
+    loaded: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The same roster and filing, checked as Fushun 2023 and as Shenyang 2022: the
+    differences are the notices' (Shenyang opens only on set days and treats a
+    business licence as a lead for review; Fushun blocks it). Nothing is written."""
+    import polars as pl
+
+    world, db = loaded
+    truth = pl.read_parquet(world / "truth/expected_findings.parquet")
+    classes = pl.read_parquet(world / "operations/classes.parquet")
+    business = truth.filter(
+        (pl.col("rule_code") == "PRIOR_BUSINESS")
+        & (pl.col("policy_id") == "fushun-2023")
+        & (pl.col("severity") == "block")
+    )
+    from connectors.roster import FLAGGED_BY_RULES, read
+
+    def readable(class_id: str) -> bool:
+        roster = next((world / "rosters").glob(f"{class_id}.*"))
+        return all(p.code in FLAGGED_BY_RULES for p in read(roster).problems)
+
+    business = business.filter(pl.col("class_id").map_elements(readable, return_dtype=pl.Boolean))
+    class_id = business["class_id"][0]
+    filed = classes.filter(pl.col("class_id") == class_id).row(0, named=True)
+    filing = {
+        k: (v.isoformat() if isinstance(v, dt.date) else v)
+        for k, v in filed.items()
+        if k not in ("policy_id", "approved_on", "actual_start", "status") and v is not None
+    } | {"class_id": "DRAFT1"}
+    path = tmp_path / "filing.json"
+    path.write_text(json.dumps(filing, ensure_ascii=False), encoding="utf-8")
+    roster = next((world / "rosters").glob(f"{class_id}.*"))
+    runs = {}
+    for policy_id in ("fushun-2023", "shenyang-2022"):
+        code, output = _cli(
+            "check", "opening", "--roster", str(roster), "--filing", str(path),
+            "--policy", policy_id, "--as-of", AS_OF.isoformat(), "--json", "--db", str(db),
+        )  # fmt: skip
+        assert code in (1, 3), output
+        runs[policy_id] = json.loads(output)
+    fushun, shenyang = runs["fushun-2023"], runs["shenyang-2022"]
+    person = business["id_number"][0]
+    masked = person[:6] + "*" * 8 + person[-4:]
+
+    def severity(run: dict[str, object], code: str) -> set[str]:
+        found = run["findings"]
+        assert isinstance(found, list)
+        return {f["severity"] for f in found if f["rule_code"] == code and f["id_masked"] == masked}
+
+    assert severity(fushun, "PRIOR_BUSINESS") == {"block"}
+    assert severity(shenyang, "PRIOR_BUSINESS") == {"review"}
+    opening_day = dt.date.fromisoformat(filing["planned_start"])
+    shenyang_codes = {f["rule_code"] for f in shenyang["findings"]}
+    fushun_codes = {f["rule_code"] for f in fushun["findings"]}
+    allowed = calendar().opening_day(opening_day, [1, 16]).allowed  # 000 §3(四): 1st, 16th
+    assert ("OPENING_DATE_NOT_ALLOWED" in shenyang_codes) == (not allowed)
+    assert "OPENING_DATE_NOT_ALLOWED" not in fushun_codes  # Fushun sets no opening days
+    con = warehouse.connect(db, read_only=True)
+    try:
+        written = con.execute("SELECT count(*) FROM findings WHERE class_id = 'DRAFT1'").fetchall()
+    finally:
+        con.close()
+    assert written[0][0] == 0
+    # a filing with a misspelt field and a bad date: one message naming both
+    path.write_text(
+        json.dumps({**filing, "planned_start": "2024-13-01", "majr": "x"}), encoding="utf-8"
+    )
+    code, output = _cli(
+        "check", "opening", "--roster", str(roster), "--filing", str(path), "--db", str(db)
+    )
+    assert code == 2
+    assert "filing.json" in output
+    assert "majr" in output
+    assert "major" in output
+    assert "2024-13-01" in output
+
+
+def test_a_run_over_a_few_classes_finds_what_the_full_run_finds(
+    loaded: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The narrowed registries of a scoped run give exactly the full run's findings
+    for those classes (nothing new, nothing resolved), fuzzy links included, and
+    leave no shadow tables behind."""
+    import shutil
+
+    import polars as pl
+
+    world, shared = loaded
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(shared, db)
+    truth = pl.read_parquet(world / "truth/expected_findings.parquet")
+    fuzzy = truth.filter(pl.col("match_level").is_not_null())["class_id"].unique().sort()
+    busiest = truth.group_by("class_id").len().sort("len", descending=True)["class_id"]
+    chosen = sorted({*fuzzy.head(2).to_list(), *busiest.head(3).to_list()})
+    con = warehouse.connect(db)
+    try:
+        stages = ["identity", "opening", "payout"]
+        runner.run_stages(con, stages, "full", as_of=AS_OF)
+        before = con.execute(
+            "SELECT count(*) FROM findings "
+            "WHERE resolved_at IS NULL AND list_contains($c, class_id)",
+            {"c": chosen},
+        ).fetchall()[0][0]
+        scoped = runner.run_stages(con, stages, "scoped", as_of=AS_OF, class_ids=chosen)
+        assert sum(s.found for s in scoped) == before > 0
+        assert [(s.new, s.resolved) for s in scoped] == [(0, 0)] * 3
+        shadows = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE temporary "
+            "AND list_contains($t, table_name)",
+            {"t": list(runner.PERSON_KEYED)},
+        ).fetchall()[0][0]
+        assert shadows == 0
+    finally:
+        con.close()

@@ -67,3 +67,11 @@ def test_every_world_column_is_documented() -> None:
         assert f"`{table.path}" in text, table.path
         for column, _, _ in table.columns:
             assert f"`{column}`" in text, (table.path, column)
+
+
+def test_every_filing_field_is_documented() -> None:
+    from checks.draft import FILING_FIELDS
+
+    text = (REPO / "data" / "README.md").read_text(encoding="utf-8")
+    for key, (label, _) in FILING_FIELDS.items():
+        assert f"| `{key}` | {label} |" in text, key

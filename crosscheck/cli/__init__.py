@@ -65,6 +65,7 @@ def _register() -> None:
         ingest_cmd,
         name_cmd,
         policy_cmd,
+        review_cmd,
         roster_cmd,
         world_cmd,
     )
@@ -78,6 +79,7 @@ def _register() -> None:
     app.add_typer(check_cmd.check_app, name="check")
     app.add_typer(check_cmd.findings_app, name="findings")
     app.command("eval")(check_cmd.eval_)
+    app.command("notice")(review_cmd.notice)
     app.add_typer(roster_cmd.app, name="roster")
     app.add_typer(world_cmd.app, name="world")
     app.add_typer(world_cmd.registry_app, name="registry")

@@ -23,7 +23,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 # DuckDB may use this much memory before it spills to ``<file>.tmp`` (bulk loads of a
 # province stay within a few GiB this way); override with CROSSCHECK_DUCKDB_MEMORY.
-_CONFIG: dict[str, str | bool] = {
+CONFIG: dict[str, str | bool] = {
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
     "memory_limit": os.environ.get("CROSSCHECK_DUCKDB_MEMORY", "6GB"),
@@ -99,7 +99,8 @@ def connect(
         raise WarehouseError(f"仓库文件 {path} 不存在：先运行 crosscheck db init")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path), read_only=read_only, config=dict(_CONFIG))
+        con = duckdb.connect(str(path), read_only=read_only, config=dict(CONFIG))
+        con.execute("SET enable_progress_bar = false")  # never draw on a terminal or a log
     except (OSError, duckdb.Error) as exc:
         raise WarehouseError(f"无法打开仓库文件 {path}：{exc}") from exc
     if read_only:
@@ -113,6 +114,32 @@ def connect(
     else:
         migrate(con, folder)
     return con
+
+
+# The lookup indexes of migration 0003: table -> (index, column). A large load drops
+# and rebuilds them in its own transaction (maintaining an ART index row by row
+# costs several times the insert).
+LOOKUP_INDEXES: dict[str, list[tuple[str, str]]] = {
+    "household_registration": [("ix_household_registration_id", "id_number")],
+    "student_status": [("ix_student_status_id", "id_number")],
+    "pension_contributions": [
+        ("ix_pension_contributions_id", "id_number"),
+        ("ix_pension_contributions_block", "id_block"),
+    ],
+    "business_licences": [("ix_business_licences_id", "id_number")],
+    "training_records": [("ix_training_records_id", "id_number")],
+    "dishonesty_list": [("ix_dishonesty_list_id", "id_number")],
+}
+
+
+def drop_lookup_indexes(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    for name, _ in LOOKUP_INDEXES.get(table, []):
+        con.execute(f"DROP INDEX IF EXISTS {name}")
+
+
+def create_lookup_indexes(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    for name, column in LOOKUP_INDEXES.get(table, []):
+        con.execute(f'CREATE INDEX IF NOT EXISTS {name} ON "{table}" ("{column}")')
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

@@ -1,0 +1,399 @@
+"""``crosscheck check opening|payout`` and ``crosscheck notice``: one class (or one
+batch) under review, as an official sees it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from contextlib import closing
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from crosscheck import warehouse
+from crosscheck.cli import out
+from crosscheck.cli.check_cmd import check_app
+from crosscheck.cli.db_cmd import DbOption
+from crosscheck.errors import CrosscheckError, parse_date
+from crosscheck.paths import default_warehouse
+
+if TYPE_CHECKING:
+    import duckdb
+    import polars as pl
+
+    from checks.review import Review
+
+AsOf = Annotated[str | None, typer.Option("--as-of", help="核查日期（默认今天）")]
+Json = Annotated[bool, typer.Option("--json", help="以 JSON 输出")]
+
+
+def _day(as_of: str | None) -> dt.date:
+    return parse_date(as_of, field="核查日期") if as_of else dt.date.today()
+
+
+def _draft(
+    db: Path, roster_path: Path, filing_path: Path, policy_id: str | None
+) -> duckdb.DuckDBPyConnection:
+    """The draft overlay for a class not on file: the filing, then the roster."""
+    from checks import draft
+    from connectors.roster import read
+
+    filing = draft.read_filing(filing_path, policy_id=policy_id)
+    if not roster_path.is_file():
+        raise CrosscheckError(f"找不到花名册文件 {roster_path}")
+    from connectors.roster import FLAGGED_BY_RULES
+
+    roster = read(roster_path, keep_flagged=True)
+    fatal = [p for p in roster.problems if p.code not in FLAGGED_BY_RULES]
+    if fatal:
+        listed = "；".join(str(p) for p in fatal[:20])
+        more = f"（另有 {len(fatal) - 20} 个）" if len(fatal) > 20 else ""
+        raise CrosscheckError(f"花名册有 {len(fatal)} 个问题，未核查：{listed}{more}")
+    return draft.overlay(db, filing, roster.entries)
+
+
+@check_app.command("opening")
+def opening(
+    class_id: Annotated[
+        str | None, typer.Option("--class", help="班级编号（已在仓库中的班级）")
+    ] = None,
+    roster: Annotated[
+        Path | None, typer.Option("--roster", help="学员花名册（尚未备案的班级，与 --filing 同用）")
+    ] = None,
+    filing: Annotated[
+        Path | None, typer.Option("--filing", help="开班备案信息（JSON，见 data/README.md）")
+    ] = None,
+    policy_id: Annotated[
+        str | None, typer.Option("--policy", help="按指定政策核查（默认按备案与地区、日期确定）")
+    ] = None,
+    as_of: AsOf = None,
+    as_json: Json = False,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="同时写出审核结果 .xlsx")] = None,
+    db: DbOption = None,
+) -> None:
+    """开班审核：一个班级的结论、每名学员的结论，以及每个问题的规则、严重程度、证据与依据条款。
+
+    已备案的班级用 --class（结果记入仓库）；尚未备案的班级用 --roster 与 --filing
+    （只读核查，不写入仓库）。退出状态：0 通过，1 不通过，3 需人工复核，2 输入错误。
+    """
+    from checks import review
+
+    day = _day(as_of)
+    path = db or default_warehouse()
+    if roster is not None or filing is not None:
+        if roster is None or filing is None or class_id is not None:
+            raise CrosscheckError("尚未备案的班级请同时给出 --roster 与 --filing（不用 --class）")
+        con = _draft(path, roster, filing, policy_id)
+        with closing(con):
+            cid = con.execute("SELECT class_id FROM _draft_classes").fetchall()[0][0]
+            result = review.opening(con, cid, day)
+    elif class_id is None:
+        raise CrosscheckError("请用 --class 指定班级，或用 --roster 与 --filing 给出新班级")
+    else:
+        if policy_id is not None:
+            raise CrosscheckError("--policy 只用于 --roster/--filing：已备案班级按其备案的政策核查")
+        with closing(warehouse.connect(path)) as con:
+            if not review.known(con, class_id):
+                raise CrosscheckError(f"仓库中没有班级 {class_id}：先载入开班备案与花名册")
+            result = review.opening(con, class_id, day)
+    _show(result, as_json)
+    if xlsx is not None:
+        _write_review(xlsx, result)
+    raise typer.Exit(result.exit_code)
+
+
+@check_app.command("payout")
+def payout(
+    class_ids: Annotated[
+        list[str] | None,
+        typer.Option("--class", help="班级编号，可重复；省略时为全部已结课待核算的班级"),
+    ] = None,
+    as_of: AsOf = None,
+    as_json: Json = False,
+    xlsx: Annotated[
+        Path | None, typer.Option("--xlsx", help="写出补贴核算表 .xlsx（附件8格式）")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """结课后补贴核算：按结课时的数据复核，列出不予补贴的学员及原因，填制补贴核算表。
+
+    退出状态：0 可拨付，1 有班级存在阻断问题，3 有需人工复核的问题，2 输入错误。
+    """
+    from checks import accounting, review
+
+    day = _day(as_of)
+    with closing(warehouse.connect(db or default_warehouse())) as con:
+        ids = class_ids or _payout_classes(con, day)
+        unknown = [c for c in ids if not review.known(con, c)]
+        if unknown:
+            raise CrosscheckError(f"仓库中没有班级 {'、'.join(unknown)}")
+        if not ids:
+            raise CrosscheckError(f"{day} 没有已结课、待核算的班级")
+        results = review.payout(con, ids, day)
+        table = accounting.describe(con, accounting.compute(con, day))
+        people = accounting.people(con)
+    in_scope = set(table["class_id"].to_list())
+    for r in results:
+        if r.class_id not in in_scope:
+            r.info["accounting"] = "不在核算范围：未结课、无验收或考核记录，或政策未规定核算办法"
+    if as_json:
+        payload = {
+            "as_of": day.isoformat(),
+            "classes": [r.to_json() for r in results],
+            "accounting": json.loads(table.drop("by_rate").write_json()),
+        }
+        out.print_json(json.dumps(payload, ensure_ascii=False, default=str))
+    else:
+        _show_payout(results, table, people)
+    if xlsx is not None:
+        from reports import accounting as sheet
+
+        sheet.write(xlsx, table)
+        out.print(f"补贴核算表已写出：{xlsx}（{table.height} 个班）")
+    worst = max((r.exit_code for r in results), key=lambda c: {0: 0, 3: 1, 1: 2}[c])
+    raise typer.Exit(worst)
+
+
+def _payout_classes(con: duckdb.DuckDBPyConnection, day: dt.date) -> list[str]:
+    """Classes that have ended and have an acceptance or an exam record (POLICY.md)."""
+    return [
+        r[0]
+        for r in con.execute(
+            """
+            SELECT class_id FROM classes c WHERE planned_end < ? AND (
+                EXISTS (SELECT 1 FROM completion_acceptance a WHERE a.class_id = c.class_id)
+                OR EXISTS (SELECT 1 FROM exam_results e WHERE e.class_id = c.class_id))
+            ORDER BY class_id""",
+            [day],
+        ).fetchall()
+    ]
+
+
+def notice(
+    batch_id: Annotated[str, typer.Option("--batch", help="公示批次编号，如 B202405")],
+    class_ids: Annotated[
+        list[str] | None,
+        typer.Option("--class", help="新批次的班级（可重复）；已有批次按仓库中的公示记录"),
+    ] = None,
+    published: Annotated[
+        str | None, typer.Option("--publish-on", help="公示开始日期（新批次，默认今天）")
+    ] = None,
+    as_of: AsOf = None,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="写出公示名单 .xlsx")] = None,
+    as_json: Json = False,
+    db: DbOption = None,
+) -> None:
+    """公示名单：培训机构名称、学员姓名、隐藏部分数字的身份证号码、补贴金额，以及公示期（5个工作日）截止日期。"""
+    from checks import accounting, review
+    from reports import notice as notice_report
+
+    day = _day(as_of)
+    with closing(warehouse.connect(db or default_warehouse())) as con:
+        filed = con.execute(
+            "SELECT class_id, published_on FROM notices WHERE batch_id = ? ORDER BY class_id",
+            [batch_id],
+        ).fetchall()
+        if filed and class_ids:
+            raise CrosscheckError(f"批次 {batch_id} 已有公示记录：不要再用 --class 指定班级")
+        if not filed and not class_ids:
+            raise CrosscheckError(
+                f"仓库中没有公示批次 {batch_id}：新批次请用 --class 指定班级（可重复）"
+            )
+        ids = [r[0] for r in filed] if filed else list(class_ids or [])
+        unknown = [c for c in ids if not review.known(con, c)]
+        if unknown:
+            raise CrosscheckError(f"仓库中没有班级 {'、'.join(unknown)}")
+        if filed:
+            days = {r[0]: r[1] for r in filed}
+        else:
+            start = parse_date(published, field="公示开始日期") if published else dt.date.today()
+            days = dict.fromkeys(ids, start)
+        review.payout(con, ids, day)
+        table = accounting.describe(con, accounting.compute(con, day))
+        people = accounting.people(con)
+    missing = sorted(set(ids) - set(table["class_id"].to_list()))
+    result = notice_report.build(batch_id, days, table, people)
+    if as_json:
+        payload = {
+            "batch_id": batch_id,
+            "published_on": result.published_on.isoformat(),
+            "ends_on": result.ends_on.isoformat(),
+            "trainees": result.rows.to_dicts(),
+            "classes": result.classes.to_dicts(),
+            "withheld": result.withheld.to_dicts() + [{"class_id": c} for c in missing],
+        }
+        out.print_json(json.dumps(payload, ensure_ascii=False, default=str))
+    else:
+        out.print(
+            f"公示批次 {batch_id}：{result.classes.height} 个班、{result.rows.height} 名学员，"
+            f"补贴金额合计 {int(result.classes['actual_fen'].sum()) / 100:,.2f} 元"
+        )
+        out.print(f"公示期：{result.published_on} 至 [bold]{result.ends_on}[/]（5个工作日）")
+        table_view = Table("培训机构名称", "班级编号", "姓名", "身份证号码", "补贴金额(元)")
+        for row in result.rows.head(30).iter_rows(named=True):
+            table_view.add_row(
+                row["institution"],
+                row["class_id"],
+                row["name"],
+                row["id_masked"],
+                _yuan(row["amount_fen"]),
+            )
+        out.print(table_view)
+        if result.rows.height > 30:
+            out.print(f"……另有 {result.rows.height - 30} 名学员（完整名单见 --xlsx）")
+        for row in result.withheld.iter_rows(named=True):
+            out.print(f"[yellow]不予公示[/] {row['class_id']}：{row['reason']}")
+        for c in missing:
+            out.print(f"[yellow]不予公示[/] {c}：不在补贴核算范围（未结课、无验收或考核记录）")
+    if xlsx is not None:
+        notice_report.write(xlsx, result)
+        out.print(f"公示名单已写出：{xlsx}")
+
+
+def _show(result: Review, as_json: bool) -> None:
+    from checks.review import SEVERITY_LABELS, VERDICT_LABELS
+
+    if as_json:
+        out.print_json(json.dumps(result.to_json(), ensure_ascii=False, default=str))
+        return
+    flagged = sum(t.verdict != "approve" for t in result.trainees)
+    stage = "开班审核" if result.stage == "opening" else "补贴核算复核"
+    out.print(
+        f"班级 {result.class_id}（{result.info.get('policy_id') or '—'}）{stage}结论："
+        f"[bold]{VERDICT_LABELS[result.verdict]}[/]（{len(result.findings)} 个问题，"
+        f"{flagged}/{len(result.trainees)} 名学员有问题）"
+    )
+    colours = {"block": "red", "exclude": "magenta", "review": "yellow", "deduct": "cyan"}
+    for f in result.findings:
+        who = f"{f.id_masked} {f.name or ''}" if f.id_masked else "（班级）"
+        level = f"，匹配：{f.match_level}" if f.match_level else ""
+        colour = colours.get(f.severity, "white")
+        out.print(
+            f"[{colour}]{SEVERITY_LABELS.get(f.severity, f.severity)}[/] {f.rule_code} "
+            f"{f.title} — {who} — {f.policy_id} {f.clause or ''}{level}",
+            soft_wrap=True,
+        )
+        out.print(f"    证据：{evidence_text(f.evidence)}", soft_wrap=True, style="dim")
+
+
+def evidence_text(evidence: dict[str, object]) -> str:
+    """Evidence as ``key=value`` pairs on one line (values as compact JSON)."""
+    return "，".join(
+        f"{k}={v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)}"
+        for k, v in evidence.items()
+    )
+
+
+def _show_payout(results: list[Review], table: pl.DataFrame, people: pl.DataFrame) -> None:
+    import polars as pl
+
+    from reports.accounting import rate_text
+
+    for r in results:
+        _show(r, as_json=False)
+        if "accounting" in r.info:
+            out.print(f"[yellow]{r.info['accounting']}[/]")
+    labels = {
+        "dropped_out": "中退",
+        "social_insurance": "缴纳社会保险",
+        "exam_failed": "未通过考试",
+        "exam_absent": "未报名参加考试",
+        "materials_failed": "材料审核不合格",
+        "other_excluded": "其他原因",
+    }
+    excluded = people.filter(pl.col("excluded").is_not_null())
+    if excluded.height:
+        from crosscheck import idnumber
+
+        view = Table("班级编号", "身份证号码", "姓名", "计入列", "原因", title="不予补贴学员")
+        for row in excluded.iter_rows(named=True):
+            view.add_row(
+                row["class_id"],
+                idnumber.mask(row["id_number"]),
+                row["name"],
+                labels[row["excluded"]],
+                "、".join(row["reasons"] or []),
+            )
+        out.print(view)
+    out.print("[bold]补贴核算表[/]")
+    for row in table.iter_rows(named=True):
+        counts = "，".join(
+            f"{label}{row[c]}"
+            for c, label in (
+                ("opened", "开班"),
+                ("dropped_out", "中退"),
+                ("social_insurance", "社保"),
+                ("exam_failed", "未通过考试"),
+                ("exam_absent", "未参考"),
+                ("materials_failed", "材料不合格"),
+                ("other_excluded", "其他原因"),
+            )
+        )
+        out.print(
+            f"{row['class_id']}：{counts} → 实际补贴{row['subsidised']}人 × "
+            f"补贴标准 {rate_text(row['by_rate'])} × {row['months']}个月；"
+            f"拟补贴 {_yuan(row['proposed_fen'])} 元，扣减 {_yuan(row['total_deduction_fen'])} 元"
+            f"（到课率 {float(row['attendance_deduction_rate']):.0%}，"
+            f"违纪违规 {float(row['violation_rate']):.0%}），"
+            f"实际补贴 [bold]{_yuan(row['actual_fen'])}[/] 元"
+            + ("" if row["payable"] else "（[red]存在阻断问题，暂不拨付[/]）"),
+            soft_wrap=True,
+        )
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen / 100:,.2f}"
+
+
+def _write_review(path: Path, result: Review) -> None:
+    import xlsxwriter
+
+    from checks.review import SEVERITY_LABELS, VERDICT_LABELS
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path))
+    bold = wb.add_format({"bold": True})
+    ws = wb.add_worksheet("审核结论")
+    ws.write(0, 0, f"班级 {result.class_id} 审核结论：{VERDICT_LABELS[result.verdict]}", bold)
+    ws.write(1, 0, f"核查日期：{result.as_of}；政策：{result.info.get('policy_id') or '—'}")
+    ws.write_row(3, 0, ["序号", "姓名", "身份证号码（掩码）", "结论", "问题规则"], bold)
+    for i, t in enumerate(result.trainees, start=4):
+        ws.write_row(
+            i, 0, [t.seq, t.name, t.id_masked, VERDICT_LABELS[t.verdict], "、".join(t.rules)]
+        )
+    ws.set_column(1, 2, 22)
+    ws.set_column(4, 4, 50)
+    ws = wb.add_worksheet("问题清单")
+    headers = [
+        "身份证号码（掩码）",
+        "姓名",
+        "规则代码",
+        "规则名称",
+        "严重程度",
+        "政策",
+        "依据条款",
+        "匹配等级",
+        "证据",
+    ]
+    ws.write_row(0, 0, headers, bold)
+    for i, f in enumerate(result.findings, start=1):
+        ws.write_row(
+            i,
+            0,
+            [
+                f.id_masked or "（班级）",
+                f.name or "",
+                f.rule_code,
+                f.title,
+                SEVERITY_LABELS.get(f.severity, f.severity),
+                f.policy_id,
+                f.clause or "",
+                f.match_level or "",
+                json.dumps(f.evidence, ensure_ascii=False, default=str),
+            ],
+        )
+    ws.set_column(0, 0, 22)
+    ws.set_column(8, 8, 80)
+    wb.close()

@@ -1,0 +1,158 @@
+"""The public notice (公示名单) of a payment batch.
+
+What the notices require (000 §3(七), 001 §4(六)): the training institution's
+name, the subsidised trainees with their ID numbers partly hidden, and the
+amounts; the notice runs for 5 working days (the policy's
+``notice_working_days``), counted from the day it is published if that is a
+working day, else from the next one. crosscheck hides at least the birth date.
+
+Each trainee's amount is their rate × the class's months; a class's deductions
+(attendance, violations) are the class's and are shown on its 小计 row, so the
+rows of a class add up to its 实际补贴金额.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from crosscheck import idnumber, policy
+from crosscheck.workdays import calendar
+
+
+@dataclass
+class Notice:
+    batch_id: str
+    published_on: dt.date
+    ends_on: dt.date
+    rows: pl.DataFrame  # per subsidised trainee, masked
+    classes: pl.DataFrame  # per class: institution, people, proposed, deductions, actual
+    withheld: pl.DataFrame  # classes of the batch that cannot be noticed, with the reason
+
+
+def period_end(published_on: dt.date, policy_ids: list[str]) -> dt.date:
+    """The last day of the notice period: the longest any of the batch's policies sets."""
+    cal = calendar()
+    days = [
+        p.payout.notice_working_days.value
+        for p in (policy.get(i) for i in policy_ids)
+        if p.payout.notice_working_days
+    ] or [5]
+    first = published_on if cal.is_workday(published_on) else cal.next_workday(published_on)
+    n = max(days) - 1
+    return cal.add_workdays(first, n) if n else first
+
+
+def build(
+    batch_id: str,
+    published: dict[str, dt.date],
+    accounts: pl.DataFrame,
+    people: pl.DataFrame,
+) -> Notice:
+    """The notice from the accounting of the batch's classes (``checks.accounting``);
+    ``published`` gives each class's publication day (one day for a new batch)."""
+    ends = {
+        c: period_end(published[c], [p])
+        for c, p in zip(accounts["class_id"], accounts["policy_id"], strict=True)
+        if c in published
+    }
+    accounts = accounts.with_columns(
+        published_on=pl.col("class_id").replace_strict(published, default=None),
+        ends_on=pl.col("class_id").replace_strict(ends, default=None),
+    )
+    payable = accounts.filter(pl.col("noticeable") & (pl.col("actual_fen") > 0))
+    withheld = accounts.filter(~pl.col("noticeable") | (pl.col("actual_fen") <= 0)).select(
+        "class_id",
+        "institution",
+        reason=pl.when(~pl.col("noticeable"))
+        .then(pl.lit("班级存在阻断问题（见核查结果），不予公示"))
+        .otherwise(pl.lit("无可补贴学员")),
+    )
+    rows = (
+        people.filter(pl.col("excluded").is_null() & pl.col("amount_fen").is_not_null())
+        .join(payable.select("class_id", "institution", "major"), on="class_id")
+        .sort("institution", "class_id", "seq")
+        .with_columns(
+            pl.col("id_number")
+            .map_elements(idnumber.mask, return_dtype=pl.String)
+            .alias("id_masked")
+        )
+        .select("institution", "class_id", "major", "name", "id_masked", "amount_fen")
+    )
+    classes = payable.select(
+        "class_id",
+        "institution",
+        "major",
+        "published_on",
+        "ends_on",
+        "subsidised",
+        "proposed_fen",
+        "total_deduction_fen",
+        "actual_fen",
+    ).sort("institution", "class_id")
+    days = list(published.values())
+    return Notice(
+        batch_id, min(days), max(ends.values(), default=min(days)), rows, classes, withheld
+    )
+
+
+def write(path: Path, notice: Notice) -> None:
+    """The notice as an ``.xlsx``: one row per trainee, a 小计 per class, a 合计."""
+    import xlsxwriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("公示名单")
+    title = wb.add_format({"bold": True, "font_size": 14})
+    head = wb.add_format({"bold": True, "border": 1, "align": "center"})
+    cell = wb.add_format({"border": 1})
+    money = wb.add_format({"border": 1, "num_format": "#,##0.00"})
+    bold_money = wb.add_format({"bold": True, "border": 1, "num_format": "#,##0.00"})
+    bold = wb.add_format({"bold": True, "border": 1})
+    ws.write(0, 0, f"职业技能培训补贴拟发放信息公示（批次 {notice.batch_id}）", title)
+    ws.write(
+        1,
+        0,
+        f"公示期：{notice.published_on:%Y年%m月%d日}至{notice.ends_on:%Y年%m月%d日}"
+        "（5个工作日）。公示期内如有异议，请向市公共就业服务部门反映。",
+    )
+    headers = ["序号", "培训机构名称", "班级编号", "培训专业", "姓名", "身份证号码", "补贴金额(元)"]
+    ws.write_row(3, 0, headers, head)
+    r, seq = 4, 0
+    for klass in notice.classes.iter_rows(named=True):
+        for person in notice.rows.filter(pl.col("class_id") == klass["class_id"]).iter_rows(
+            named=True
+        ):
+            seq += 1
+            ws.write_row(
+                r,
+                0,
+                [
+                    seq,
+                    person["institution"],
+                    person["class_id"],
+                    person["major"],
+                    person["name"],
+                    person["id_masked"],
+                ],
+                cell,
+            )
+            ws.write(r, 6, person["amount_fen"] / 100, money)
+            r += 1
+        if klass["total_deduction_fen"]:
+            ws.write(r, 1, f"{klass['class_id']} 扣减", cell)
+            ws.write(r, 6, -klass["total_deduction_fen"] / 100, money)
+            r += 1
+        ws.write(r, 1, f"{klass['class_id']} 小计（{klass['subsidised']}人）", bold)
+        ws.write(r, 6, klass["actual_fen"] / 100, bold_money)
+        r += 1
+    ws.write(r, 1, "合计", bold)
+    ws.write(r, 6, int(notice.classes["actual_fen"].sum()) / 100, bold_money)
+    ws.set_column(1, 1, 30)
+    ws.set_column(2, 3, 14)
+    ws.set_column(5, 5, 22)
+    ws.set_column(6, 6, 14)
+    wb.close()
