@@ -48,7 +48,7 @@ def compute(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame:
         "accounting: scope",
         f"""
         CREATE OR REPLACE TEMP TABLE _payout_scope AS
-        SELECT x.* FROM {payout.CLASSES} x WHERE x.rate_basis IS NOT NULL""",
+        SELECT x.* FROM {payout.CLASSES_SQL} x WHERE x.rate_basis IS NOT NULL""",
         {"as_of": as_of},
     )
     order = " ".join(

@@ -140,11 +140,12 @@ def _consistency(filing: dict[str, Any]) -> list[str]:
     return problems
 
 
-def overlay(
-    path: Path, filing: dict[str, Any], entries: list[dict[str, Any]]
-) -> duckdb.DuckDBPyConnection:
-    """An in-memory database over the warehouse at ``path`` (read-only) with the draft
-    class and its roster in place."""
+def attach_readonly(path: Path, *, draft_class: str | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory database exposing every table of the warehouse at ``path``
+    (attached read-only as ``wh``) as a view of the same name — except ``findings``,
+    which the caller provides. With ``draft_class``, ``classes`` and
+    ``roster_entries`` also show the rows of ``_draft_classes`` /
+    ``_draft_roster_entries`` in place of that class's filed ones."""
     source = warehouse.connect(path, read_only=True)  # checks the schema version
     source.close()
     con = duckdb.connect(":memory:", config=dict(warehouse.CONFIG))
@@ -161,19 +162,29 @@ def overlay(
             "AND schema_name = 'main'"
         ).fetchall()
     ]
-    class_id = filing["class_id"]
     for table in tables:
         if table == "findings":
-            con.execute("CREATE TABLE findings AS FROM wh.findings LIMIT 0")
-        elif table in ("classes", "roster_entries"):
+            continue
+        if draft_class is not None and table in ("classes", "roster_entries"):
             con.execute(f"CREATE TABLE _draft_{table} AS FROM wh.{table} LIMIT 0")
-            literal = "'" + str(class_id).replace("'", "''") + "'"
+            literal = "'" + draft_class.replace("'", "''") + "'"
             con.execute(
                 f"CREATE VIEW {table} AS FROM wh.{table} WHERE class_id <> {literal} "
                 f"UNION ALL BY NAME FROM _draft_{table}"
             )
         else:
             con.execute(f'CREATE VIEW "{table}" AS FROM wh."{table}"')
+    return con
+
+
+def overlay(
+    path: Path, filing: dict[str, Any], entries: list[dict[str, Any]]
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory database over the warehouse at ``path`` (read-only) with the draft
+    class and its roster in place, and an empty ``findings`` table."""
+    class_id = filing["class_id"]
+    con = attach_readonly(path, draft_class=class_id)
+    con.execute("CREATE TABLE findings AS FROM wh.findings LIMIT 0")
     columns = list(filing)
     con.execute(
         f"INSERT INTO _draft_classes ({', '.join(columns)}, _source) "

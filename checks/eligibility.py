@@ -16,14 +16,13 @@ from crosscheck.ingest.sql import id_valid
 # per run as a temp table (SETUP), then read by every rule.
 PEOPLE = "_elig_people"
 SETUP = {
-    PEOPLE: f"""
+    PEOPLE: """
     SELECT DISTINCT r.class_id, r.id_number, p.*  EXCLUDE (class_id),
             coalesce(h.name, r.name) AS person_name,
             coalesce(h.province_code, substr(r.id_number, 1, 2)) AS hukou
-     FROM roster_entries r JOIN _scope USING (class_id)
-     JOIN _class_params p USING (class_id)
+     FROM _roster r JOIN _class_params p USING (class_id)
      LEFT JOIN household_registration h ON h.id_number = r.id_number
-     WHERE {id_valid("id_number", "$as_of", "r")}"""
+     WHERE r.id_ok"""
 }
 
 IN_WINDOW = """(

@@ -29,7 +29,9 @@ class Score:
         return self.true_positive / self.expected if self.expected else 1.0
 
 
-def score(con: duckdb.DuckDBPyConnection, world: Path, codes: set[str]) -> dict[str, Score]:
+def _frames(
+    con: duckdb.DuckDBPyConnection, world: Path, codes: set[str]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     truth = (
         pl.read_parquet(world / "truth/expected_findings.parquet")
         .filter(pl.col("rule_code").is_in(sorted(codes)))
@@ -37,22 +39,49 @@ def score(con: duckdb.DuckDBPyConnection, world: Path, codes: set[str]) -> dict[
     )
     found = pl.from_arrow(
         con.sql(
-            "SELECT stage, class_id, coalesce(id_number, '') AS id_number, rule_code, severity "
-            "FROM findings WHERE resolved_at IS NULL"
+            "SELECT stage, class_id, coalesce(id_number, '') AS id_number, rule_code, severity, "
+            "match_level FROM findings WHERE resolved_at IS NULL"
         ).to_arrow_table()
     )
     assert isinstance(found, pl.DataFrame)
-    found = found.filter(pl.col("rule_code").is_in(sorted(codes)))
+    return truth, found.filter(pl.col("rule_code").is_in(sorted(codes)))
+
+
+def _score(label: str, truth: pl.DataFrame, found: pl.DataFrame) -> Score:
     both = truth.join(found, on=KEY, how="inner", suffix="_found")
-    scores = {}
-    for code in sorted(codes):
-        scores[code] = Score(
+    return Score(
+        label,
+        truth.height,
+        found.height,
+        both.height,
+        both.filter(pl.col("severity") == pl.col("severity_found")).height,
+    )
+
+
+def score(con: duckdb.DuckDBPyConnection, world: Path, codes: set[str]) -> dict[str, Score]:
+    """Precision, recall and severity agreement per rule code."""
+    truth, found = _frames(con, world, codes)
+    return {
+        code: _score(
             code,
-            truth.filter(pl.col("rule_code") == code).height,
-            found.filter(pl.col("rule_code") == code).height,
-            both.filter(pl.col("rule_code") == code).height,
-            both.filter(
-                (pl.col("rule_code") == code) & (pl.col("severity") == pl.col("severity_found"))
-            ).height,
+            truth.filter(pl.col("rule_code") == code),
+            found.filter(pl.col("rule_code") == code),
         )
+        for code in sorted(codes)
+    }
+
+
+def score_by(con: duckdb.DuckDBPyConnection, world: Path, codes: set[str]) -> dict[str, Score]:
+    """The same per stage, and for the fuzzy identities: findings that rest on a
+    registry record linked by name, birth date and region because its ID number is
+    wrong (``match_level`` set on a rule other than the name check itself)."""
+    truth, found = _frames(con, world, codes)
+    scores = {
+        stage: _score(
+            stage, truth.filter(pl.col("stage") == stage), found.filter(pl.col("stage") == stage)
+        )
+        for stage in ("identity", "opening", "payout")
+    }
+    fuzzy = pl.col("match_level").is_not_null() & (pl.col("rule_code") != "ID_NAME_MISMATCH")
+    scores["fuzzy identity"] = _score("fuzzy identity", truth.filter(fuzzy), found.filter(fuzzy))
     return scores

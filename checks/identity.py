@@ -2,25 +2,23 @@
 
 Each builder returns SQL selecting finding rows
 ``(class_id, id_number, rule_code, match_level, evidence)`` for the classes in
-``_scope``; the runner joins them to ``_class_rules`` for severity and policy.
+``_scope`` (their roster rows are in ``_roster``, with ``id_ok``, built once per run
+by the runner); the runner joins them to ``_class_rules`` for severity and policy.
 """
 
 from __future__ import annotations
-
-from crosscheck.ingest.sql import id_valid
 
 
 def id_invalid() -> str:
     """ID_INVALID — the roster's number is not a valid GB 11643-1999 number
     (000 §3(二)(三); 002 §4(二) 实名注册; 004 §(九))."""
-    return f"""
+    return """
         SELECT DISTINCT r.class_id, r.id_number, 'ID_INVALID' AS rule_code,
                NULL AS match_level,
                json_object('source', 'roster_entries', 'row', r.seq,
                            'id_number_as_typed_masked', mask_id(r.id_number_raw)) AS evidence,
                false AS review
-        FROM roster_entries r JOIN _scope USING (class_id)
-        WHERE NOT {id_valid("id_number", "$as_of")}"""
+        FROM _roster r WHERE NOT r.id_ok"""
 
 
 def roster_duplicate() -> str:

@@ -8,19 +8,19 @@ review)``; class-level rules have a null ``id_number``.
 
 from __future__ import annotations
 
-from crosscheck.ingest.sql import id_valid
-
-CLASSES = """(SELECT p.* EXCLUDE (opening, ending, institution_id, venue_id), c.*
+# the classes in the payout stage: ended, with an acceptance or an exam record
+CLASSES_SQL = """(SELECT p.* EXCLUDE (opening, ending, institution_id, venue_id), c.*
     FROM _class_params p JOIN classes c USING (class_id) JOIN _scope USING (class_id)
     WHERE c.planned_end < $as_of AND (
         EXISTS (SELECT 1 FROM completion_acceptance a WHERE a.class_id = c.class_id)
         OR EXISTS (SELECT 1 FROM exam_results e WHERE e.class_id = c.class_id)))"""
-
-PEOPLE = "_payout_people"  # built once per run (SETUP), read by every rule
+# built once per run (SETUP, in this order), then read by every rule
+CLASSES = "_payout_classes"
+PEOPLE = "_payout_people"
 SETUP = {
+    CLASSES: f"SELECT * FROM {CLASSES_SQL}",
     PEOPLE: f"""SELECT DISTINCT r.class_id, r.id_number, x.* EXCLUDE (class_id)
-    FROM roster_entries r JOIN {CLASSES} x USING (class_id)
-    WHERE {id_valid("id_number", "$as_of", "r")}"""
+    FROM _roster r JOIN {CLASSES} x USING (class_id) WHERE r.id_ok""",
 }
 
 

@@ -22,6 +22,7 @@ import polars as pl
 
 from checks import adapter, classes, eligibility, identity, payout
 from crosscheck import idnumber, names, policy
+from crosscheck.ingest.sql import id_valid
 from crosscheck.regions import province_codes
 from crosscheck.workdays import Calendar, calendar
 
@@ -47,7 +48,8 @@ class RunSummary:
     resolved: int
 
 
-def _udfs(con: duckdb.DuckDBPyConnection) -> None:
+def prepare_udfs(con: duckdb.DuckDBPyConnection) -> None:
+    """Register the Python functions the rules call (names, masking) on ``con``."""
     try:
         con.create_function(
             "name_level",
@@ -288,7 +290,7 @@ def run_stages(
 ) -> list[RunSummary]:
     """Run stages in order for every class (or the given ones), preparing the classes'
     rules and parameters once."""
-    _udfs(con)
+    prepare_udfs(con)
     adapter.run(
         con,
         "provinces",
@@ -301,13 +303,25 @@ def run_stages(
         adapter.run(
             con, "scope", "CREATE OR REPLACE TEMP TABLE _scope AS SELECT class_id FROM classes"
         )
-        return [_stage(con, stage, run_id, as_of) for stage in stages]
+    else:
+        adapter.run(
+            con,
+            "scope",
+            "CREATE OR REPLACE TEMP TABLE _scope AS SELECT unnest($ids) AS class_id",
+            {"ids": class_ids},
+        )
+    # the rosters in scope, each number's validity computed once for every rule
     adapter.run(
         con,
-        "scope",
-        "CREATE OR REPLACE TEMP TABLE _scope AS SELECT unnest($ids) AS class_id",
-        {"ids": class_ids},
+        "roster",
+        f"""
+        CREATE OR REPLACE TEMP TABLE _roster AS
+        SELECT r.*, {id_valid("id_number", "$as_of", "r")} AS id_ok
+        FROM roster_entries r JOIN _scope USING (class_id)""",
+        {"as_of": as_of},
     )
+    if class_ids is None:
+        return [_stage(con, stage, run_id, as_of) for stage in stages]
     with narrowed(con):
         return [_stage(con, stage, run_id, as_of) for stage in stages]
 
@@ -343,8 +357,7 @@ def narrowed(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     ids = [
         r[0]
         for r in con.execute(
-            "SELECT DISTINCT id_number FROM roster_entries JOIN _scope USING (class_id) "
-            "WHERE id_number IS NOT NULL ORDER BY 1"
+            "SELECT DISTINCT id_number FROM _roster WHERE id_number IS NOT NULL ORDER BY 1"
         ).fetchall()
     ]
     if len(ids) > _MAX_LOOKUPS:
@@ -383,19 +396,26 @@ def _stage(con: duckdb.DuckDBPyConnection, stage: str, run_id: str, as_of: dt.da
             rule_code VARCHAR, match_level VARCHAR, evidence JSON, review BOOLEAN)""",
     )
     for name, sql in SETUP[stage].items():
-        adapter.run(
-            con, f"setup: {name}", f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", {"as_of": as_of}
-        )
+        params = {"as_of": as_of} if "$as_of" in sql else None
+        adapter.run(con, f"setup: {name}", f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", params)
     # only the rules that apply to some class in scope (all of them on a full run)
     applicable = {
         r[0] for r in con.execute("SELECT DISTINCT rule_code FROM _class_rules").fetchall()
     }
-    for code, build in rules.items():
-        if code not in applicable:
-            continue
-        sql = build()
-        params = {"as_of": as_of} if "$as_of" in sql else None
-        adapter.run(con, code, f"INSERT INTO _found {sql}", params)
+    built = {code: build() for code, build in rules.items() if code in applicable}
+    # One statement for all of the stage's rules: DuckDB plans it once and runs the
+    # branches side by side (a one-class check is mostly per-statement overhead).
+    # Should it fail, the rules run one by one so that the error names the rule.
+    union = " UNION ALL ".join(f"({sql})" for sql in built.values())
+    try:
+        if union:
+            params = {"as_of": as_of} if "$as_of" in union else None
+            con.execute(f"INSERT INTO _found {union}", params)
+    except duckdb.Error:
+        con.execute("DELETE FROM _found")
+        for code, sql in built.items():
+            params = {"as_of": as_of} if "$as_of" in sql else None
+            adapter.run(con, code, f"INSERT INTO _found {sql}", params)
     review = ", ".join(f"'{level}'" for level in identity.REVIEW_LEVELS)
     # a rule's own "review" variant (no record, investor only, another province, fuzzy link)
     now = dt.datetime.now().replace(microsecond=0)

@@ -17,9 +17,11 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from crosscheck import idnumber, policy
+from crosscheck.errors import CrosscheckError
 from crosscheck.workdays import calendar
 
 
@@ -97,6 +99,45 @@ def build(
     return Notice(
         batch_id, min(days), max(ends.values(), default=min(days)), rows, classes, withheld
     )
+
+
+def for_batch(
+    con: duckdb.DuckDBPyConnection,
+    batch_id: str,
+    class_ids: list[str] | None,
+    published_on: dt.date | None,
+    as_of: dt.date,
+) -> tuple[Notice, list[str]]:
+    """The notice of a batch on file (its classes and publication days from
+    ``notices``) or of a new one (``class_ids``, published on ``published_on``):
+    the classes' payout review, their accounting, then the list. Also returns the
+    batch's classes that are not in the accounting (not ended, no acceptance or
+    exam record, or a place without an accounting formula)."""
+    from checks import accounting, review
+
+    filed = con.execute(
+        "SELECT class_id, published_on FROM notices WHERE batch_id = ? ORDER BY class_id",
+        [batch_id],
+    ).fetchall()
+    if filed and class_ids:
+        raise CrosscheckError(f"批次 {batch_id} 已有公示记录：不要再用 --class 指定班级")
+    if not filed and not class_ids:
+        raise CrosscheckError(
+            f"仓库中没有公示批次 {batch_id}：新批次请用 --class 指定班级（可重复）"
+        )
+    ids = [r[0] for r in filed] if filed else list(class_ids or [])
+    unknown = [c for c in ids if not review.known(con, c)]
+    if unknown:
+        raise CrosscheckError(f"仓库中没有班级 {'、'.join(unknown)}")
+    if filed:
+        days = {r[0]: r[1] for r in filed}
+    else:
+        days = dict.fromkeys(ids, published_on or dt.date.today())
+    review.payout(con, ids, as_of)
+    table = accounting.describe(con, accounting.compute(con, as_of))
+    people = accounting.people(con)
+    missing = sorted(set(ids) - set(table["class_id"].to_list()))
+    return build(batch_id, days, table, people), missing
 
 
 def write(path: Path, notice: Notice) -> None:

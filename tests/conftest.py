@@ -40,3 +40,37 @@ def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
         cwd=REPO,
         check=False,
     )
+
+
+SMALL_AS_OF = "2025-12-20"
+
+
+@pytest.fixture(scope="session")
+def small_published(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A `small` world (seed 21) loaded, checked (every stage) and published: the
+    warehouse, the dashboard's snapshot and the service's snapshot, under a home
+    of its own. Tests that change any of it work on copies."""
+    import datetime as dt
+
+    from checks import runner as check_runner
+    from crosscheck import warehouse
+    from crosscheck.ingest.run import from_files
+    from crosscheck.world.generate import generate
+    from reports.publish import publish_all
+
+    root = tmp_path_factory.mktemp("published")
+    world = root / "small"
+    generate("small", 21, world)
+    home = root / "home"
+    db = home / "crosscheck.duckdb"
+    as_of = dt.date.fromisoformat(SMALL_AS_OF)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CROSSCHECK_HOME", str(home))
+        con = warehouse.connect(db)
+        try:
+            from_files(con, world, as_of=as_of)
+            check_runner.run_stages(con, ["identity", "opening", "payout"], "fixture", as_of=as_of)
+            board, snapshot = publish_all(con, db, as_of)
+        finally:
+            con.close()
+    return {"world": world, "home": home, "db": db, "published": board, "snapshot": snapshot}

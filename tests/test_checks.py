@@ -12,24 +12,16 @@ import pytest
 from checks import evaluate, identity, runner
 from crosscheck import warehouse
 from crosscheck.errors import CrosscheckError
-from crosscheck.ingest.run import from_files
 from crosscheck.workdays import calendar
-from crosscheck.world.generate import generate
 
 AS_OF = dt.date(2025, 12, 20)
 FULL_ID = re.compile(r"(?<![0-9])[0-9]{17}[0-9X](?![0-9])")
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("checks")
-    world = root / "small"
-    generate("small", 21, world)
-    db = root / "w.duckdb"
-    con = warehouse.connect(db)
-    from_files(con, world, as_of=AS_OF)
-    con.close()
-    return world, db
+def loaded(small_published: dict[str, Path]) -> tuple[Path, Path]:
+    """The shared `small` world (seed 21) and its warehouse (conftest)."""
+    return small_published["world"], small_published["db"]
 
 
 def test_identity_rules_find_exactly_what_was_planted(loaded: tuple[Path, Path]) -> None:

@@ -65,8 +65,10 @@ def _register() -> None:
         ingest_cmd,
         name_cmd,
         policy_cmd,
+        report_cmd,
         review_cmd,
         roster_cmd,
+        serve_cmd,
         world_cmd,
     )
 
@@ -84,6 +86,9 @@ def _register() -> None:
     app.add_typer(world_cmd.app, name="world")
     app.add_typer(world_cmd.registry_app, name="registry")
     app.command("demo")(demo.demo)
+    app.command("serve")(serve_cmd.serve)
+    app.command("publish")(report_cmd.publish)
+    app.add_typer(report_cmd.report_app, name="report")
 
 
 _register()

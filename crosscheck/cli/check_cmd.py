@@ -52,6 +52,9 @@ def check_all(
     con = warehouse.connect(path)
     try:
         summaries = _run_all(con, day)
+        from reports.publish import publish_all
+
+        publish_all(con, path, day)  # the dashboard's data and the service's snapshot
         counts = con.execute(
             "SELECT rule_code, severity, count(*) FROM findings WHERE resolved_at IS NULL "
             "GROUP BY ALL ORDER BY rule_code, severity"
@@ -68,7 +71,9 @@ def check_all(
     out.print(table)
 
 
-def evaluate_world(world: Path, db: Path | None) -> tuple[dict[str, Score], pl.DataFrame]:
+def evaluate_world(
+    world: Path, db: Path | None
+) -> tuple[dict[str, Score], dict[str, Score], pl.DataFrame]:
     """Load a world into a warehouse, run every stage, score it and fill the accounting."""
     from checks import accounting, evaluate
     from crosscheck.ingest.run import from_files
@@ -81,7 +86,12 @@ def evaluate_world(world: Path, db: Path | None) -> tuple[dict[str, Score], pl.D
         err.print(f"[dim]载入 {world} → {path}[/]")
         from_files(con, world, as_of=as_of)
         _run_all(con, as_of)
-        return evaluate.score(con, world, set(RULES)), accounting.compute(con, as_of)
+        codes = set(RULES)
+        return (
+            evaluate.score(con, world, codes),
+            evaluate.score_by(con, world, codes),
+            accounting.compute(con, as_of),
+        )
     finally:
         con.close()
 
@@ -98,10 +108,15 @@ def eval_(
 
     if not (world / "world.json").is_file():
         raise CrosscheckError(f"{world} 不是合成世界目录（缺少 world.json）")
-    scores, money = evaluate_world(world, db)
+    scores, groups, money = evaluate_world(world, db)
     table = Table("规则代码", "应发现", "发现", "命中", "精确率", "召回率", "严重程度一致")
     perfect = True
-    for code, s in scores.items():
+    labels = {"identity": "阶段：身份", "opening": "阶段：开班", "payout": "阶段：补贴核算"}
+    labels["fuzzy identity"] = "模糊身份匹配"
+    rows = list(scores.items()) + [(labels[k], v) for k, v in groups.items()]
+    for i, (code, s) in enumerate(rows):
+        if i == len(scores):
+            table.add_section()
         ok = (s.precision, s.recall, s.severity_agrees) == (1.0, 1.0, s.true_positive)
         perfect &= ok
         style = "" if ok else "red"

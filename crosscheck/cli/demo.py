@@ -1,13 +1,22 @@
-"""``crosscheck demo``: the README's main command.
+"""``crosscheck demo``: the README's main command — the whole story on the
+embedded defaults.
 
-For now it shows the domain core at work on built-in examples; later issues
-grow it into the whole run (world, simulator, ingest, checks, report).
+The domain core on built-in examples (ID numbers, names, working days, the
+policies side by side); then a `small` synthetic world (generated once, reused
+after), its registries served by the simulator over HTTP on loopback and pulled
+through the data-quality gates, the city's operational data loaded from its
+files, every check run, the dashboard's data published, one opening review,
+one payment batch's 补贴核算表 and 公示名单, and the monthly report — ending with
+what was found and where to look.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 from rich.rule import Rule
 from rich.table import Table
@@ -146,53 +155,187 @@ def _world() -> Path:
     from crosscheck.paths import home_dir
     from crosscheck.world.generate import generate
 
-    out.print(Rule("合成世界（虚构数据，含预设违规与标准答案）"))
-    world = home_dir() / "worlds" / "tiny"
+    out.print(Rule("1 合成世界（虚构数据，含预设违规与标准答案）"))
+    world = home_dir() / "worlds" / "small"
     manifest_path = world / "world.json"
     if manifest_path.exists() and json.loads(manifest_path.read_text())["seed"] == 7:
         out.print(f"  复用 {world}")
     else:
-        generate("tiny", 7, world)
+        out.print("  生成 small 世界（约 6 秒）……")
+        generate("small", 7, world)
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     truth = pl.read_parquet(world / "truth/expected_findings.parquet")
     rows = manifest["rows"]
     out.print(
         f"  {world}：世界日期 {manifest['as_of']}，{rows['operations/classes']} 个班、"
         f"{rows['operations/roster_entries']} 条花名册记录、"
-        f"{rows['registries/household_registration']:,} 名户籍人员"
+        f"{rows['registries/household_registration']:,} 名户籍人员；"
+        f"标准答案 {truth.height} 条问题，覆盖 {truth['rule_code'].n_unique()} 个规则代码"
     )
-    codes = truth["rule_code"].n_unique()
-    out.print(f"  标准答案：{truth.height} 条应发现的问题，覆盖 {codes} 个规则代码")
-    out.print(f"  启动登记系统模拟服务：crosscheck registry serve --world {world}")
     return world
 
 
+def _simulator(world: Path) -> tuple[Any, threading.Thread, str]:
+    import socket
+
+    import uvicorn
+
+    from crosscheck.simulator.app import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(world, TOKEN), port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+TOKEN = "crosscheck-demo"
+
+
 def demo() -> None:
-    """演示：身份证号码、姓名比对、工作日与开班日、政策参数、合成世界与数据载入。"""
+    """演示全流程：合成世界 → 登记库模拟服务 → 经数据质量检查载入 → 全部核查 →
+    开班审核、补贴核算表与公示名单 → 月度报告 → 看板。"""
+    import json
+
+    import polars as pl
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from checks import accounting, runner
+    from checks import review as reviews
+    from crosscheck.ingest.run import from_files, from_http
+    from crosscheck.ingest.sources import SNAPSHOTS
+    from crosscheck.paths import home_dir
+    from reports import accounting as sheet
+    from reports import monthly, notice
+    from reports.publish import open_published, publish_all
+
+    started = time.perf_counter()
     shenyang, fushun = policy.get("shenyang-2022"), policy.get("fushun-2023")
     _ids(as_of=dt.date(2026, 11, 1))
     _names()
     _calendar(shenyang)
     _policies(shenyang, fushun)
     world = _world()
-    out.print(Rule("载入数据仓库（经数据质量检查）"))
-    from crosscheck.ingest.run import from_files
-
+    as_of = dt.date.fromisoformat(json.loads((world / "world.json").read_text())["as_of"])
     path = default_warehouse()
+    reports_dir = home_dir() / "reports"
+    reports_dir.mkdir(parents=True, exist_ok=True)
+
+    out.print(Rule("2 登记库模拟服务 → HTTP 拉取，经数据质量检查载入"))
+    server, thread, url = _simulator(world)
     con = warehouse.connect(path)
     try:
-        _, outcomes = from_files(con, world)
-        version = warehouse.schema_version(con)
-        quarantined = con.execute(
-            "SELECT count(*) FROM quarantine WHERE run_status = 'flagged'"
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), console=out, transient=True
+        ) as bar:
+            task = bar.add_task("拉取中…")
+
+            def progress(name: str, n: int) -> None:
+                bar.update(task, description=f"{name}：已读取 {n:,} 条")
+
+            _, outcomes = from_http(con, url, TOKEN, as_of=as_of, progress=progress)
+        _, snapshots = from_files(con, world, sources=list(SNAPSHOTS), as_of=as_of)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    try:
+        for o in outcomes:
+            out.print(
+                f"  {o.source}：读取 {o.read:,}，载入 {o.loaded:,}，"
+                f"拒收 {o.rejected:,}（{o.status}）"
+            )
+        ok = sum(o.status in ("loaded", "unchanged") for o in snapshots)
+        out.print(
+            f"  机构目录与本市业务数据（开班备案、花名册、考勤、考核……）："
+            f"{ok}/{len(snapshots)} 项已载入"
+        )
+
+        out.print(Rule("3 全部核查（身份、开班审核、结课核算），发布看板数据"))
+        summaries = runner.run_stages(con, ["identity", "opening", "payout"], "demo", as_of=as_of)
+        for s in summaries:
+            out.print(f"  {s.stage}：发现 {s.found} 项（新增 {s.new}，已消除 {s.resolved}）")
+        publish_all(con, path, as_of)
+        top = con.execute(
+            "SELECT rule_code, count(*) FROM findings WHERE resolved_at IS NULL "
+            "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 8"
+        ).fetchall()
+        from crosscheck.rules import RULES
+
+        out.print("  最常见：" + "；".join(f"{RULES[c].title} {n}" for c, n in top))
+
+        out.print(Rule("4 开班审核：问题最多的一个班"))
+        busiest = con.execute(
+            "SELECT class_id FROM findings WHERE stage = 'opening' AND resolved_at IS NULL "
+            "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
         ).fetchall()[0][0]
+        result = reviews.opening(con, busiest, as_of)
+        flagged = sum(t.verdict != "approve" for t in result.trainees)
+        out.print(
+            f"  班级 {busiest}（{result.info.get('policy_id')}）："
+            f"{reviews.VERDICT_LABELS[result.verdict]}，"
+            f"{len(result.findings)} 个问题，{flagged}/{len(result.trainees)} 名学员有问题"
+        )
+        for f in result.findings[:5]:
+            who = f"{f.id_masked} {f.name}" if f.id_masked else "（班级）"
+            out.print(
+                f"    {reviews.SEVERITY_LABELS.get(f.severity, f.severity)} {f.title}"
+                f" — {who} — {f.clause}"
+            )
+        out.print(f"  完整结果：crosscheck check opening --class {busiest} --as-of {as_of}")
+
+        out.print(Rule("5 结课核算：一个公示批次的补贴核算表与公示名单"))
+        batch = con.execute(
+            "SELECT n.batch_id FROM notices n JOIN classes c USING (class_id) "
+            "WHERE c.policy_id = 'fushun-2023' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+        ).fetchall()[0][0]
+        listing, missing = notice.for_batch(con, batch, None, None, as_of)
+        table = accounting.describe(con, accounting.compute(con, as_of))
+        accounts_xlsx = reports_dir / f"补贴核算表-{batch}.xlsx"
+        sheet.write(accounts_xlsx, table)
+        notice_xlsx = reports_dir / f"公示名单-{batch}.xlsx"
+        notice.write(notice_xlsx, listing)
+        total = int(listing.classes["actual_fen"].sum())
+        out.print(
+            f"  批次 {batch}：{listing.classes.height} 个班、{listing.rows.height} 名学员公示，"
+            f"补贴 {total / 100:,.2f} 元；公示期至 {listing.ends_on}；"
+            f"暂不公示 {listing.withheld.height + len(missing)} 个班"
+        )
     finally:
         con.close()
-    loaded = [o for o in outcomes if o.status in ("loaded", "unchanged")]
+
+    out.print(Rule("6 月度报告"))
+    board = open_published()
+    try:
+        months = board.execute(
+            "SELECT month_opened FROM classes GROUP BY 1 ORDER BY count(*) DESC, 1 DESC LIMIT 1"
+        ).fetchall()
+        month = months[0][0]
+        report_xlsx = monthly.write_xlsx(
+            board, monthly.Filters(month), reports_dir / f"月度报告-{month}.xlsx"
+        )
+        cities = monthly.summary(board, monthly.Filters(month), "city_name")
+    finally:
+        board.close()
+    frame = pl.DataFrame(cities)
     out.print(
-        f"  {len(loaded)}/{len(outcomes)} 个来源已载入 {path}（结构版本 {version}）；"
-        f"{quarantined} 条记录的身份证号码无效，已载入并标记（供模糊匹配与核查）"
+        f"  {month}：{int(frame['classes'].sum())} 个班开班，"
+        f"{int(frame['trainees'].sum())} 名学员，"
+        f"{int(frame['findings'].sum())} 个问题"
     )
-    out.print("  查看：crosscheck ingest status；数据质量报告：crosscheck ingest docs")
-    out.print()
-    out.print("更多命令：crosscheck --help")
+
+    out.print(Rule(f"完成，用时 {time.perf_counter() - started:.0f} 秒"))
+    out.print(f"  数据仓库：{path}")
+    out.print(f"  补贴核算表：{accounts_xlsx}")
+    out.print(f"  公示名单：{notice_xlsx}")
+    out.print(f"  月度报告：{report_xlsx}")
+    out.print(
+        "  看板：crosscheck serve  然后打开 http://127.0.0.1:8000/"
+        "（只读令牌 crosscheck-viewer-dev）"
+    )
+    out.print("  与标准答案比对：crosscheck eval --world " + str(world))

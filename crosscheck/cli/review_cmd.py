@@ -186,35 +186,13 @@ def notice(
     db: DbOption = None,
 ) -> None:
     """公示名单：培训机构名称、学员姓名、隐藏部分数字的身份证号码、补贴金额，以及公示期（5个工作日）截止日期。"""
-    from checks import accounting, review
     from reports import notice as notice_report
 
     day = _day(as_of)
+    start = parse_date(published, field="公示开始日期") if published else None
     with closing(warehouse.connect(db or default_warehouse())) as con:
-        filed = con.execute(
-            "SELECT class_id, published_on FROM notices WHERE batch_id = ? ORDER BY class_id",
-            [batch_id],
-        ).fetchall()
-        if filed and class_ids:
-            raise CrosscheckError(f"批次 {batch_id} 已有公示记录：不要再用 --class 指定班级")
-        if not filed and not class_ids:
-            raise CrosscheckError(
-                f"仓库中没有公示批次 {batch_id}：新批次请用 --class 指定班级（可重复）"
-            )
-        ids = [r[0] for r in filed] if filed else list(class_ids or [])
-        unknown = [c for c in ids if not review.known(con, c)]
-        if unknown:
-            raise CrosscheckError(f"仓库中没有班级 {'、'.join(unknown)}")
-        if filed:
-            days = {r[0]: r[1] for r in filed}
-        else:
-            start = parse_date(published, field="公示开始日期") if published else dt.date.today()
-            days = dict.fromkeys(ids, start)
-        review.payout(con, ids, day)
-        table = accounting.describe(con, accounting.compute(con, day))
-        people = accounting.people(con)
-    missing = sorted(set(ids) - set(table["class_id"].to_list()))
-    result = notice_report.build(batch_id, days, table, people)
+        result, missing = notice_report.for_batch(con, batch_id, class_ids, start, day)
+
     if as_json:
         payload = {
             "batch_id": batch_id,

@@ -279,8 +279,9 @@ def _merge(
     empty = not con.execute(f'SELECT 1 FROM "{source.name}" LIMIT 1').fetchall()
     if not empty:
         removed += _delete_changed(con, source)
-    # person-keyed registries are stored in ID-number order (fewer row groups to read
-    # when a join narrows by ID); the pension register also keeps its blocking key
+    # person-keyed registries are stored in ID-number order: the lookup indexes build
+    # several times faster from sorted keys, and a lookup's rows sit together. The
+    # pension register also keeps its blocking key (region + birth date), indexed.
     order = " ORDER BY id_number" if "id_number" in cols else ""
     block = ", id_block" if source.name == "pension_contributions" else ""
     block_value = ", substr(id_number, 1, 14)" if block else ""

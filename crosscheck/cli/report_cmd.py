@@ -1,0 +1,68 @@
+"""``crosscheck publish`` and ``crosscheck report monthly``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import closing
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from crosscheck import warehouse
+from crosscheck.cli import out
+from crosscheck.cli.db_cmd import DbOption
+from crosscheck.errors import CrosscheckError, parse_date
+from crosscheck.paths import default_warehouse
+
+report_app = typer.Typer(help="报告：全省月度报告。", no_args_is_help=True)
+
+
+def publish(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="数据日期（默认今天）")] = None,
+    db: DbOption = None,
+) -> None:
+    """发布看板数据与即时核查用的仓库快照（核查之后运行；check all 与每晚任务会自动发布）。"""
+    from reports.publish import publish_all
+
+    day = parse_date(as_of, field="数据日期") if as_of else dt.date.today()
+    path = db or default_warehouse()
+    with closing(warehouse.connect(path)) as con:
+        board, snapshot = publish_all(con, path, day)
+    out.print(f"已发布看板数据 {board} 与仓库快照 {snapshot}")
+
+
+@report_app.command("monthly")
+def monthly_report(
+    out_path: Annotated[Path, typer.Option("--out", help="输出 .xlsx 文件")],
+    month: Annotated[
+        str | None, typer.Option("--month", help="月份 YYYY-MM（默认最近有数据的月份）")
+    ] = None,
+    city: Annotated[str | None, typer.Option("--city", help="城市代码（4位），默认全省")] = None,
+    policy_id: Annotated[str | None, typer.Option("--policy", help="只含该政策的班级")] = None,
+) -> None:
+    """全省月度报告：按城市、专业、培训机构，开班数、学员、各规则问题数、拟补贴/核定/扣减/暂缓金额、跨地区与重复享受。"""
+    from reports import monthly
+    from reports.publish import default_path, open_published
+
+    try:
+        con = open_published()
+    except FileNotFoundError as exc:
+        hint = "先运行 crosscheck check all 或 crosscheck publish"
+        raise CrosscheckError(f"没有已发布的数据（{default_path()}）：{hint}") from exc
+    with closing(con):
+        months = monthly.months(con)
+        chosen = month or (months[0] if months else None)
+        if chosen is None:
+            raise CrosscheckError("已发布的数据中没有任何班级")
+        try:
+            dt.date.fromisoformat(chosen + "-01")
+        except ValueError as exc:
+            raise CrosscheckError(f"月份 “{chosen}” 格式应为 YYYY-MM") from exc
+        f = monthly.Filters(chosen, city, policy_id)
+        path = monthly.write_xlsx(con, f, out_path)
+        cities = monthly.summary(con, f, "city_name")
+    out.print(
+        f"{chosen} 月度报告已写出：{path}（{cities.height} 个城市，"
+        f"开班 {int(cities['classes'].sum()) if cities.height else 0} 个）"
+    )

@@ -1,0 +1,197 @@
+"""``crosscheck serve``: the web service and the Prefect deployments, together.
+
+Starts the service (API + dashboard) on localhost, then serves four Prefect
+deployments — the nightly verification at 02:00 Asia/Shanghai, the monthly
+report at 03:00 on the 1st, and the on-demand opening check and payout batch
+(run from the Prefect UI or ``prefect deployment run``) — against the Prefect
+server in ``PREFECT_API_URL``; without one, it starts its own
+(``prefect server start``) and stops it on exit. Ctrl-C or SIGTERM stops
+everything; the schedules pause while crosscheck is down.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from crosscheck.cli import err, out
+from crosscheck.errors import CrosscheckError
+from crosscheck.paths import home_dir
+
+NIGHTLY_CRON = "0 2 * * *"
+MONTHLY_CRON = "0 3 1 * *"
+TIMEZONE = "Asia/Shanghai"
+
+
+def prefect_environment() -> None:
+    """Offline and quiet (STACK.md), with Prefect's state under crosscheck's home."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+    os.environ.setdefault("PREFECT_HOME", str(home_dir() / "prefect"))
+    os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "5")
+    os.environ.setdefault("PREFECT_UI_ENABLED", "true")
+
+
+def start_prefect_server(port: int) -> subprocess.Popen[bytes]:
+    """A stand-alone Prefect server (its UI at http://127.0.0.1:<port>)."""
+    import httpx
+
+    log = home_dir() / "prefect" / "server.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "prefect"),
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        env=os.environ.copy(),
+    )
+    url = f"http://127.0.0.1:{port}/api/health"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise CrosscheckError(f"Prefect 服务器未能启动，见 {log}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    process.terminate()
+    raise CrosscheckError(f"Prefect 服务器 120 秒内未就绪，见 {log}")
+
+
+def deployments(registry_url: str | None, registry_token: str | None) -> list[Any]:
+    from prefect.schedules import Cron
+
+    from flows.monthly import monthly_report
+    from flows.nightly import nightly
+    from flows.ondemand import opening_check
+    from flows.payout import payout_batch
+
+    nightly_parameters = {"registry_url": registry_url, "token": registry_token}
+    return [
+        nightly.to_deployment(
+            name="nightly",
+            schedules=[Cron(NIGHTLY_CRON, timezone=TIMEZONE)],
+            parameters={k: v for k, v in nightly_parameters.items() if v},
+            description="每晚核查：拉取各登记库增量，复核在办班级，只记录新问题，发布看板数据。",
+            tags=["crosscheck"],
+        ),
+        monthly_report.to_deployment(
+            name="monthly",
+            schedules=[Cron(MONTHLY_CRON, timezone=TIMEZONE)],
+            description="每月1日生成上月的全省月度报告 .xlsx。",
+            tags=["crosscheck"],
+        ),
+        opening_check.to_deployment(
+            name="opening-check",
+            description="单个班级的开班审核（结果记入数据仓库）。",
+            tags=["crosscheck"],
+        ),
+        payout_batch.to_deployment(
+            name="payout",
+            description="一个批次的结课核算：补贴核算表与公示名单。",
+            tags=["crosscheck"],
+        ),
+    ]
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="网页服务监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="网页服务端口")] = 8000,
+    prefect_port: Annotated[
+        int,
+        typer.Option("--prefect-port", help="未设置 PREFECT_API_URL 时自启 Prefect 服务器的端口"),
+    ] = 4200,
+    registry_url: Annotated[
+        str | None,
+        typer.Option("--registry-url", help="登记库接口地址（默认取 CROSSCHECK_REGISTRY_URL）"),
+    ] = None,
+    registry_token: Annotated[
+        str | None,
+        typer.Option("--registry-token", help="登记库令牌（默认取 CROSSCHECK_REGISTRY_TOKEN）"),
+    ] = None,
+    web_only: Annotated[
+        bool, typer.Option("--web-only", help="只启动网页服务与看板，不启动 Prefect 定时任务")
+    ] = False,
+) -> None:
+    """启动网页服务（接口与看板）以及 Prefect 定时任务：每晚 02:00 核查、每月1日月报。"""
+    import uvicorn
+
+    from crosscheck.service.app import create_app
+    from crosscheck.service.auth import load_tokens
+
+    prefect_environment()
+    tokens, dev = load_tokens()
+    config = uvicorn.Config(
+        create_app(tokens=tokens), host=host, port=port, log_level="warning", access_log=False
+    )
+    web = uvicorn.Server(config)
+    # in a thread, uvicorn leaves signals alone: Ctrl-C / SIGTERM stop everything here
+    thread = threading.Thread(target=web.run, name="crosscheck-web", daemon=True)
+    server: subprocess.Popen[bytes] | None = None
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        thread.start()
+        out.print(
+            f"看板与接口：http://{host}:{port}/   开班即时核查页面：http://{host}:{port}/review"
+        )
+        if dev:
+            out.print(
+                "[yellow]使用开发令牌[/]：只读 crosscheck-viewer-dev，审核 crosscheck-reviewer-dev"
+                f"（正式部署请写入 {home_dir() / 'tokens.json'}）"
+            )
+        if web_only:
+            while thread.is_alive():
+                thread.join(0.5)
+            return
+        if not os.environ.get("PREFECT_API_URL"):
+            out.print(f"启动 Prefect 服务器（127.0.0.1:{prefect_port}）……")
+            server = start_prefect_server(prefect_port)
+            os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{prefect_port}/api"
+        out.print(
+            f"Prefect：{os.environ['PREFECT_API_URL'].removesuffix('/api')}  "
+            f"（每晚 {NIGHTLY_CRON}、每月 {MONTHLY_CRON}，时区 {TIMEZONE}）"
+        )
+        from prefect import serve as prefect_serve
+
+        prefect_serve(
+            *deployments(
+                registry_url or os.environ.get("CROSSCHECK_REGISTRY_URL"),
+                registry_token or os.environ.get("CROSSCHECK_REGISTRY_TOKEN"),
+            ),
+            print_starting_message=False,
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        err.print("正在停止……")
+        web.should_exit = True
+        thread.join(10)
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        err.print("已停止。")

@@ -1,0 +1,295 @@
+"""The web service: the API, the dashboard (中文) and the roster-upload page.
+
+Every ``/api`` endpoint needs ``Authorization: Bearer <token>``. The viewer
+role reads the published snapshot (masked ID numbers only); the reviewer role
+may also run on-demand checks, which read the warehouse snapshot and write
+nothing but the audit log. Pages are static HTML with their own JavaScript (no
+CDN: the machines are offline).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import duckdb
+import polars as pl
+from fastapi import (
+    Depends,
+    FastAPI,
+    File,
+    Form,
+    Header,
+    HTTPException,
+    Query,
+    Request,
+    UploadFile,
+)
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
+from crosscheck.errors import CrosscheckError
+from crosscheck.service.auth import Principal, load_tokens
+from crosscheck.service.ondemand import OnDemand
+from reports import monthly, publish
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    return json.loads(frame.write_json()) if frame.height else []
+
+
+def _principal(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> Principal:
+    token = (authorization or "").removeprefix("Bearer ").strip()
+    found = request.app.state.tokens.get(token)
+    if found is None:
+        raise HTTPException(401, "未登录或令牌无效", headers={"WWW-Authenticate": "Bearer"})
+    assert isinstance(found, Principal)
+    return found
+
+
+def _reviewer(who: Annotated[Principal, Depends(_principal)]) -> Principal:
+    if not who.may("reviewer"):
+        raise HTTPException(403, "只读账号不能发起核查")
+    return who
+
+
+Viewer = Annotated[Principal, Depends(_principal)]
+Reviewer = Annotated[Principal, Depends(_reviewer)]
+
+
+def create_app(
+    published: Path | None = None,
+    snapshot: Path | None = None,
+    tokens: dict[str, Principal] | None = None,
+) -> FastAPI:
+    published = published or publish.default_path()
+    ondemand = OnDemand(snapshot or publish.snapshot_path())
+    table = tokens if tokens is not None else load_tokens()[0]
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        ondemand.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="crosscheck",
+        description="补贴性职业培训资格核查：看板接口与即时核查。",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.tokens = table
+
+    @contextmanager
+    def snapshot_db() -> Iterator[duckdb.DuckDBPyConnection]:
+        try:
+            con = publish.open_published(published)
+        except FileNotFoundError as exc:
+            raise HTTPException(503, "尚未发布数据：先运行一次核查") from exc
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def filters(
+        month: str | None, city: str | None, policy: str | None, con: duckdb.DuckDBPyConnection
+    ) -> monthly.Filters:
+        if month is None:
+            found = monthly.months(con)
+            if not found:
+                raise HTTPException(404, "没有任何班级数据")
+            month = found[0]
+        try:
+            dt.date.fromisoformat(month + "-01")
+        except ValueError as exc:
+            raise HTTPException(422, f"月份 “{month}” 格式应为 YYYY-MM") from exc
+        return monthly.Filters(month, city or None, policy or None)
+
+    @app.get("/health", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def dashboard() -> str:
+        return (STATIC / "dashboard.html").read_text(encoding="utf-8")
+
+    @app.get("/review", response_class=HTMLResponse, include_in_schema=False)
+    def review_page() -> str:
+        return (STATIC / "review.html").read_text(encoding="utf-8")
+
+    @app.get("/api/meta")
+    def meta(who: Viewer) -> dict[str, Any]:
+        with snapshot_db() as con:
+            row = con.execute("SELECT published_at, as_of FROM meta").fetchall()[0]
+            cities = con.execute(
+                "SELECT DISTINCT city_code, city_name FROM classes ORDER BY 1"
+            ).fetchall()
+            policies = [
+                r[0]
+                for r in con.execute("SELECT DISTINCT policy_id FROM classes ORDER BY 1").fetchall()
+            ]
+            runs = con.execute(
+                "SELECT run_id, kind, started_at, status FROM runs "
+                "WHERE kind NOT LIKE 'ingest%' ORDER BY started_at DESC LIMIT 5"
+            ).fetchall()
+            return {
+                "user": who.name,
+                "role": who.role,
+                "published_at": str(row[0]),
+                "as_of": str(row[1]),
+                "months": monthly.months(con),
+                "cities": [{"code": c, "name": n} for c, n in cities],
+                "policies": policies,
+                "runs": [
+                    {"run_id": r[0], "kind": r[1], "started_at": str(r[2]), "status": r[3]}
+                    for r in runs
+                ],
+            }
+
+    @app.get("/api/report")
+    def report(
+        who: Viewer,
+        month: str | None = None,
+        city: str | None = None,
+        policy: str | None = None,
+    ) -> dict[str, Any]:
+        with snapshot_db() as con:
+            f = filters(month, city, policy, con)
+            by_city = monthly.summary(con, f, "city_name")
+            return {
+                "filters": f.__dict__,
+                "by_city": _records(
+                    by_city.join(
+                        pl.from_arrow(
+                            con.sql(
+                                "SELECT DISTINCT city_name AS key, city_code FROM classes"
+                            ).to_arrow_table()
+                        ),  # type: ignore[arg-type]
+                        on="key",
+                        how="left",
+                    )
+                ),
+                "by_rule": _records(monthly.by_rule(con, f)),
+                "trend": _records(monthly.trend(con, f)),
+                "at_risk": _records(monthly.at_risk(con, f)),
+                "totals": {
+                    c: int(by_city[c].sum()) if by_city.height else 0
+                    for c in by_city.columns
+                    if c != "key"
+                },
+            }
+
+    @app.get("/api/cities/{city}/classes")
+    def city_classes(who: Viewer, city: str, month: str | None = None) -> list[dict[str, Any]]:
+        with snapshot_db() as con:
+            f = filters(month, city, None, con)
+            frame = pl.from_arrow(
+                con.sql(
+                    "SELECT class_id, institution, major, policy_id, planned_start, planned_end, "
+                    "trainees, findings, blocks, excludes, reviews, risk, proposed_fen, "
+                    "approved_fen, withheld_fen FROM classes WHERE city_code = $city "
+                    "AND (month_opened = $month OR month_ended = $month) "
+                    "ORDER BY risk DESC, class_id",
+                    params={"city": city, "month": f.month},
+                ).to_arrow_table()
+            )
+            assert isinstance(frame, pl.DataFrame)
+            return _records(frame)
+
+    @app.get("/api/classes/{class_id}")
+    def class_detail(who: Viewer, class_id: str) -> dict[str, Any]:
+        with snapshot_db() as con:
+            info = pl.from_arrow(
+                con.sql(
+                    "SELECT * FROM classes WHERE class_id = $c", params={"c": class_id}
+                ).to_arrow_table()
+            )
+            assert isinstance(info, pl.DataFrame)
+            if not info.height:
+                raise HTTPException(404, f"没有班级 {class_id}")
+            found = pl.from_arrow(
+                con.sql(
+                    "SELECT stage, id_masked, name, rule_code, title, severity, policy_id, "
+                    "clause, match_level, evidence, first_seen_at FROM findings "
+                    "WHERE class_id = $c ORDER BY id_masked NULLS FIRST, rule_code",
+                    params={"c": class_id},
+                ).to_arrow_table()
+            )
+            assert isinstance(found, pl.DataFrame)
+            return {"class": _records(info)[0], "findings": _records(found)}
+
+    @app.get("/api/report.xlsx")
+    def report_xlsx(
+        who: Viewer,
+        month: str | None = None,
+        city: str | None = None,
+        policy: str | None = None,
+    ) -> Response:
+        with snapshot_db() as con:
+            f = filters(month, city, policy, con)
+            folder = Path(tempfile.mkdtemp(prefix="crosscheck-report-"))
+            path = monthly.write_xlsx(con, f, folder / f"月度报告-{f.month}.xlsx")
+        return FileResponse(
+            path,
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            filename=path.name,
+        )
+
+    def _as_of(as_of: str | None) -> dt.date:
+        try:
+            return dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+        except ValueError as exc:
+            raise HTTPException(422, f"核查日期 “{as_of}” 格式应为 YYYY-MM-DD") from exc
+
+    @app.post("/api/classes/{class_id}/opening-check")
+    def opening_check(
+        who: Reviewer, class_id: str, as_of: Annotated[str | None, Query()] = None
+    ) -> dict[str, Any]:
+        try:
+            result = ondemand.opening(class_id, _as_of(as_of), who.name)
+        except KeyError as exc:
+            raise HTTPException(404, f"没有班级 {class_id}") from exc
+        except CrosscheckError as exc:
+            raise HTTPException(503, str(exc)) from exc
+        return result.to_json()
+
+    @app.post("/api/opening-check")
+    async def draft_check(
+        who: Reviewer,
+        roster: Annotated[UploadFile, File(description="学员花名册 .xlsx 或 .csv")],
+        filing: Annotated[str, Form(description="开班备案信息（JSON）")],
+        as_of: Annotated[str | None, Form()] = None,
+        policy: Annotated[str | None, Form()] = None,
+    ) -> dict[str, Any]:
+        from checks import draft
+        from connectors.roster import FLAGGED_BY_RULES, read
+
+        day = _as_of(as_of)
+        folder = Path(tempfile.mkdtemp(prefix="crosscheck-upload-"))
+        name = Path(roster.filename or "roster.xlsx").name
+        (folder / name).write_bytes(await roster.read())
+        (folder / "filing.json").write_text(filing, encoding="utf-8")
+        try:
+            parsed = draft.read_filing(folder / "filing.json", policy_id=policy or None)
+        except CrosscheckError as exc:
+            raise HTTPException(422, str(exc).replace("filing.json", "开班备案信息")) from exc
+        sheet = read(folder / name, keep_flagged=True)
+        fatal = [p for p in sheet.problems if p.code not in FLAGGED_BY_RULES]
+        if fatal:
+            message = f"花名册有 {len(fatal)} 个问题，未核查"
+            raise HTTPException(422, {"message": message, "problems": [str(p) for p in fatal]})
+        try:
+            result = ondemand.draft(parsed, sheet.entries, day, who.name)
+        except CrosscheckError as exc:
+            raise HTTPException(503, str(exc)) from exc
+        return result.to_json()
+
+    return app

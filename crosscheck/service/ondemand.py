@@ -1,0 +1,110 @@
+"""On-demand checks for the service, on the warehouse snapshot.
+
+The nightly run owns the warehouse while it writes (DuckDB's single writer), so
+the service never opens it: it reads the snapshot the writer publishes
+(:func:`reports.publish.snapshot`). One in-memory database attaches the snapshot
+read-only and exposes its tables as views; each request gets its own cursor
+with its own empty ``findings`` temp table, so requests run side by side and
+nothing is written. When the snapshot is replaced, the next request attaches
+the new one. Every check is recorded in the audit log (who, when, which class;
+never an ID number).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from checks import draft, review, runner
+from crosscheck.errors import CrosscheckError
+from crosscheck.paths import home_dir
+
+
+def audit_path() -> Path:
+    return home_dir() / "audit" / "ondemand.jsonl"
+
+
+class OnDemand:
+    def __init__(self, snapshot: Path) -> None:
+        self.snapshot = snapshot
+        self._lock = threading.Lock()
+        self._audit_lock = threading.Lock()
+        self._base: duckdb.DuckDBPyConnection | None = None
+        self._stamp: tuple[int, int] | None = None
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        try:
+            stat = self.snapshot.stat()
+        except FileNotFoundError as exc:
+            raise CrosscheckError(
+                "尚无可用的数据快照：先运行一次核查（crosscheck check all 或每晚任务）"
+            ) from exc
+        stamp = (stat.st_ino, stat.st_mtime_ns)
+        with self._lock:
+            if self._base is None or stamp != self._stamp:
+                if self._base is not None:
+                    self._base.close()
+                self._base = draft.attach_readonly(self.snapshot)
+                # the rules' Python functions live with the long-lived connection: a
+                # function registered on a cursor that is then closed breaks the next
+                # cursor's calls (DuckDB 2.0)
+                runner.prepare_udfs(self._base)
+                self._stamp = stamp
+            cursor = self._base.cursor()
+        cursor.execute("SET enable_progress_bar = false")
+        cursor.execute("CREATE TEMP TABLE findings AS FROM wh.findings LIMIT 0")
+        return cursor
+
+    def opening(self, class_id: str, as_of: dt.date, who: str) -> review.Review:
+        started = time.perf_counter()
+        cursor = self._cursor()
+        try:
+            if not review.known(cursor, class_id):
+                raise KeyError(class_id)
+            result = review.opening(cursor, class_id, as_of)
+        finally:
+            cursor.close()
+        self.audit(who, "opening-check", class_id, result.verdict, started)
+        return result
+
+    def draft(
+        self,
+        filing: dict[str, Any],
+        entries: list[dict[str, Any]],
+        as_of: dt.date,
+        who: str,
+    ) -> review.Review:
+        started = time.perf_counter()
+        con = draft.overlay(self.snapshot, filing, entries)
+        try:
+            result = review.opening(con, filing["class_id"], as_of)
+        finally:
+            con.close()
+        self.audit(who, "draft-opening-check", filing["class_id"], result.verdict, started)
+        return result
+
+    def audit(self, who: str, action: str, class_id: str, verdict: str, started: float) -> None:
+        entry = {
+            "at": dt.datetime.now().isoformat(timespec="seconds"),
+            "who": who,
+            "action": action,
+            "class_id": class_id,
+            "verdict": verdict,
+            "ms": round((time.perf_counter() - started) * 1000),
+        }
+        path = audit_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._audit_lock, path.open("a", encoding="utf-8") as log:
+            log.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._base is not None:
+                self._base.close()
+                self._base = None

@@ -1,0 +1,143 @@
+"""The nightly verification: registries, re-checks, publication, summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+
+from checks import nightly as checks_nightly
+from connectors.http import RetryPolicy
+from crosscheck import warehouse
+from crosscheck.ingest.run import from_http
+from crosscheck.ingest.sources import SOURCES
+from flows.common import day, warehouse_path
+from reports.publish import publish_all
+
+
+class RegistryDown(RuntimeError):
+    """A registry could not be pulled; its task fails (and retries)."""
+
+
+@task(name="sync-registry", task_run_name="sync-{source}", retries=2, retry_delay_seconds=30)
+def sync_registry(
+    db: str | None, url: str, token: str, source: str, as_of: str, attempts: int = 4
+) -> dict[str, Any]:
+    """Pull one registry's changes since its watermark (the connector retries each
+    request; this task retries the whole pull when the registry stays down)."""
+    path = warehouse_path(db)
+    con = warehouse.connect(path)
+    try:
+        _, outcomes = from_http(
+            con,
+            url,
+            token,
+            sources=[source],
+            as_of=dt.date.fromisoformat(as_of),
+            retry=RetryPolicy(attempts=attempts, total_budget=120.0),
+        )
+    finally:
+        con.close()
+    outcome = outcomes[0]
+    if outcome.status == "failed":
+        raise RegistryDown(f"{source}: {outcome.detail}")
+    return outcome.as_dict()
+
+
+@task(name="recheck-classes")
+def recheck(db: str | None, as_of: str, run_id: str) -> dict[str, Any]:
+    con = warehouse.connect(warehouse_path(db))
+    try:
+        return checks_nightly.recheck(con, dt.date.fromisoformat(as_of), run_id)
+    finally:
+        con.close()
+
+
+@task(name="publish")
+def publish(db: str | None, as_of: str) -> None:
+    path = warehouse_path(db)
+    con = warehouse.connect(path)
+    try:
+        publish_all(con, path, dt.date.fromisoformat(as_of))
+    finally:
+        con.close()
+
+
+@task(name="record-summary")
+def record(
+    db: str | None, run_id: str, started: str, status: str, as_of: str, summary: dict[str, Any]
+) -> None:
+    con = warehouse.connect(warehouse_path(db))
+    try:
+        checks_nightly.record(
+            con,
+            run_id,
+            "nightly",
+            dt.datetime.fromisoformat(started),
+            status,
+            dt.date.fromisoformat(as_of),
+            summary,
+        )
+    finally:
+        con.close()
+
+
+@flow(name="nightly-verification")
+def nightly(
+    registry_url: str | None = None,
+    token: str | None = None,
+    db: str | None = None,
+    as_of: str | None = None,
+    retries: int = 2,
+    retry_delay_seconds: float = 30.0,
+    attempts: int = 4,
+) -> dict[str, Any]:
+    """Pull every registry (a source that stays down leaves its data stale and the
+    run partial), re-check every class still open to a decision, record only new
+    findings, publish the dashboard's data, and write the run's summary. ``retries``
+    and ``retry_delay_seconds`` are the registry tasks' (``attempts``: requests per
+    page inside one try)."""
+    logger = get_run_logger()
+    started = dt.datetime.now().replace(microsecond=0)
+    run_id = f"nightly-{started:%Y%m%dT%H%M%S}"
+    check_day = day(as_of).isoformat()
+    url = registry_url or os.environ.get("CROSSCHECK_REGISTRY_URL")
+    key = token or os.environ.get("CROSSCHECK_REGISTRY_TOKEN", "")
+    sources: dict[str, Any] = {}
+    stale: dict[str, str] = {}
+    if url:
+        pull = sync_registry.with_options(retries=retries, retry_delay_seconds=retry_delay_seconds)
+        for name in SOURCES:
+            state = pull(db, url, key, name, check_day, attempts, return_state=True)
+            if state.is_completed():
+                sources[name] = state.result()
+            else:
+                stale[name] = str(state.message or "failed")
+                logger.warning("registry %s is down: its data stays as of its last pull", name)
+    else:
+        logger.warning("no registry URL (CROSSCHECK_REGISTRY_URL): re-checking on current data")
+    checked = recheck(db, check_day, run_id)
+    summary = {
+        "as_of": check_day,
+        "sources": {
+            n: {k: o[k] for k in ("status", "read", "loaded", "removed", "rejected")}
+            for n, o in sources.items()
+        },
+        "stale_sources": stale,
+        **checked,
+    }
+    status = "partial" if stale else "succeeded"
+    record(db, run_id, started.isoformat(), status, check_day, summary)
+    publish(db, check_day)
+    logger.info(
+        "nightly %s: %s classes, %s findings, %s new, %s resolved, stale: %s",
+        status,
+        checked["classes"],
+        checked["found"],
+        checked["new"],
+        checked["resolved"],
+        ", ".join(stale) or "none",
+    )
+    return {"run_id": run_id, "status": status, **summary}

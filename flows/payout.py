@@ -1,0 +1,55 @@
+"""A payment batch: payout review, 补贴核算表 and 公示 for its classes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from prefect import flow
+
+from checks import accounting
+from crosscheck import warehouse
+from flows.common import day, reports_dir, warehouse_path
+from reports import accounting as sheet
+from reports import notice
+from reports.publish import publish_all
+
+
+@flow(name="payout-batch")
+def payout_batch(
+    batch_id: str,
+    class_ids: list[str] | None = None,
+    publish_on: str | None = None,
+    as_of: str | None = None,
+    db: str | None = None,
+) -> dict[str, Any]:
+    path = warehouse_path(db)
+    check_day = day(as_of)
+    con = warehouse.connect(path)
+    try:
+        result, missing = notice.for_batch(
+            con,
+            batch_id,
+            class_ids,
+            dt.date.fromisoformat(publish_on) if publish_on else None,
+            check_day,
+        )
+        table = accounting.describe(con, accounting.compute(con, check_day))
+        folder = reports_dir()
+        accounts = folder / f"补贴核算表-{batch_id}.xlsx"
+        sheet.write(accounts, table)
+        listing = folder / f"公示名单-{batch_id}.xlsx"
+        notice.write(listing, result)
+        publish_all(con, path, check_day)
+    finally:
+        con.close()
+    return {
+        "batch_id": batch_id,
+        "classes": result.classes.height,
+        "trainees": result.rows.height,
+        "amount_fen": int(result.classes["actual_fen"].sum()),
+        "notice_ends_on": result.ends_on.isoformat(),
+        "withheld": result.withheld["class_id"].to_list() + missing,
+        "accounting_xlsx": str(accounts),
+        "notice_xlsx": str(listing),
+    }

@@ -1,0 +1,184 @@
+"""The published snapshot: what the dashboard and the monthly report read.
+
+DuckDB lets one process write a file and excludes every other process, readers
+included (STACK.md). So the writer (a check run, the nightly flow) never shares
+the warehouse with the dashboard: after it commits, it *publishes* — builds a
+small DuckDB file next to the target with the classes, their money and their
+open findings (ID numbers masked, evidence scrubbed), checkpoints and closes it,
+and moves it over the published one with ``os.replace``. Readers that have the
+old file open keep their snapshot; the next request opens the new one. Nothing
+in the published file is a full ID number, so the read-only role cannot see one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from checks import accounting, runner
+from crosscheck import regions, warehouse
+from crosscheck.paths import home_dir
+from crosscheck.rules import RULES
+
+# ID numbers inside evidence: 6 digits kept, 8 hidden, 4 kept (idnumber.mask's form)
+_SCRUB = r"\b([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])\b"
+
+
+def mask_sql(expression: str) -> str:
+    """SQL masking every ID number inside ``expression`` (a VARCHAR)."""
+    return f"regexp_replace({expression}, '{_SCRUB}', '\\1********\\2', 'g')"
+
+
+def default_path() -> Path:
+    return home_dir() / "published.duckdb"
+
+
+def snapshot_path() -> Path:
+    return home_dir() / "snapshot.duckdb"
+
+
+def snapshot(con: duckdb.DuckDBPyConnection, source: Path, target: Path | None = None) -> Path:
+    """Copy the warehouse at ``source`` — open as ``con``, which holds DuckDB's write
+    lock, so no one writes meanwhile — to the snapshot the on-demand service reads:
+    checkpoint (everything in the file, nothing in the WAL), copy beside the
+    target, move into place."""
+    target = target or snapshot_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    con.execute("CHECKPOINT")
+    try:
+        shutil.copyfile(source, tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, target)
+    return target
+
+
+def publish_all(con: duckdb.DuckDBPyConnection, source: Path, as_of: dt.date) -> tuple[Path, Path]:
+    """After a run: the dashboard's snapshot and the on-demand service's copy."""
+    return publish(con, as_of), snapshot(con, source)
+
+
+def publish(con: duckdb.DuckDBPyConnection, as_of: dt.date, target: Path | None = None) -> Path:
+    """Build the snapshot from the warehouse ``con`` (after a check run) and move it
+    into place atomically. Returns its path."""
+    target = target or default_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    # the accounting of every class in the payout stage (needs the runner's params)
+    runner.class_params(con)
+    runner.prepare_udfs(con)
+    con.execute("CREATE OR REPLACE TEMP TABLE _scope AS SELECT class_id FROM classes")
+    money = accounting.compute(con, as_of).select(
+        "class_id",
+        "opened",
+        "subsidised",
+        "proposed_fen",
+        "total_deduction_fen",
+        "actual_fen",
+        "payable",
+    )
+    cities = pl.DataFrame(
+        [
+            (code, regions.lookup(code[:4] + "00").prefecture or code)
+            for (code,) in con.execute("SELECT DISTINCT region_code FROM classes").fetchall()
+        ],
+        schema=["region_code", "city_name"],
+        orient="row",
+    )
+    titles = pl.DataFrame(
+        [(code, rule.title) for code, rule in RULES.items()],
+        schema=["rule_code", "title"],
+        orient="row",
+    )
+    con.register("_pub_money", money.to_arrow())
+    con.register("_pub_cities", cities.to_arrow())
+    con.register("_pub_titles", titles.to_arrow())
+    try:
+        con.execute(f"ATTACH '{tmp}' AS pub")
+        try:
+            _build(con, as_of)
+            con.execute("CHECKPOINT pub")
+        finally:
+            con.execute("DETACH pub")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        for name in ("_pub_money", "_pub_cities", "_pub_titles"):
+            con.unregister(name)
+    os.replace(tmp, target)
+    return target
+
+
+def _build(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
+    con.execute(
+        """
+        CREATE TABLE pub.meta AS
+        SELECT now()::TIMESTAMP AS published_at, $as_of::DATE AS as_of,
+               (SELECT max(version) FROM schema_migrations) AS warehouse_version""",
+        {"as_of": as_of},
+    )
+    con.execute("""
+        CREATE TABLE pub.classes AS
+        WITH f AS (
+            SELECT class_id,
+                   count(*) FILTER (severity = 'block') AS blocks,
+                   count(*) FILTER (severity = 'exclude') AS excludes,
+                   count(*) FILTER (severity = 'review') AS reviews,
+                   count(*) AS findings
+            FROM findings WHERE resolved_at IS NULL GROUP BY class_id),
+        r AS (SELECT class_id, count(DISTINCT id_number) AS trainees
+              FROM roster_entries GROUP BY class_id)
+        SELECT c.class_id, c.policy_id, c.region_code, substr(c.region_code, 1, 4) AS city_code,
+               t.city_name, c.institution_id, coalesce(i.name, c.institution_id) AS institution,
+               c.major, c.level, c.planned_start, c.planned_end, c.status,
+               strftime(c.planned_start, '%Y-%m') AS month_opened,
+               strftime(c.planned_end, '%Y-%m') AS month_ended,
+               coalesce(r.trainees, 0) AS trainees,
+               coalesce(f.findings, 0) AS findings, coalesce(f.blocks, 0) AS blocks,
+               coalesce(f.excludes, 0) AS excludes, coalesce(f.reviews, 0) AS reviews,
+               coalesce(f.blocks, 0) * 10 + coalesce(f.excludes, 0) * 3 + coalesce(f.reviews, 0)
+                   AS risk,
+               m.opened IS NOT NULL AS in_accounting, m.subsidised, m.proposed_fen,
+               m.total_deduction_fen AS deduction_fen,
+               CASE WHEN m.payable THEN m.actual_fen ELSE 0 END AS approved_fen,
+               CASE WHEN m.payable THEN 0 ELSE m.actual_fen END AS withheld_fen
+        FROM classes c
+        LEFT JOIN institutions i USING (institution_id)
+        LEFT JOIN _pub_cities t ON t.region_code = c.region_code
+        LEFT JOIN f USING (class_id) LEFT JOIN r USING (class_id)
+        LEFT JOIN _pub_money m USING (class_id)""")
+    con.execute(f"""
+        CREATE TABLE pub.findings AS
+        SELECT f.finding_id, f.stage, f.class_id,
+               CASE WHEN f.id_number IS NULL THEN NULL ELSE mask_id(f.id_number) END AS id_masked,
+               r.name, f.rule_code, t.title, f.severity, f.policy_id, f.clause, f.match_level,
+               {mask_sql("CAST(f.evidence AS VARCHAR)")} AS evidence,
+               f.first_seen_at, f.last_seen_at
+        FROM findings f
+        LEFT JOIN (SELECT class_id, id_number, min(name) AS name FROM roster_entries
+                   GROUP BY ALL) r USING (class_id, id_number)
+        LEFT JOIN _pub_titles t USING (rule_code)
+        WHERE f.resolved_at IS NULL""")
+    con.execute("""
+        CREATE TABLE pub.runs AS
+        SELECT run_id, kind, started_at, finished_at, status, CAST(summary AS VARCHAR) AS summary
+        FROM runs ORDER BY started_at DESC LIMIT 50""")
+
+
+def open_published(path: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published snapshot (opened per request)."""
+    path = path or default_path()
+    if not path.exists():
+        raise FileNotFoundError(path)
+    con = duckdb.connect(str(path), read_only=True, config=dict(warehouse.CONFIG))
+    con.execute("SET enable_progress_bar = false")
+    return con

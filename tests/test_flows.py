@@ -1,0 +1,188 @@
+"""The Prefect side, for real: a Prefect server, `crosscheck serve` registering
+its deployments, the nightly deployment triggered and completed with its
+summary, a clean stop on SIGTERM; and a registry that is down making the night
+partial, not failed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import SMALL_AS_OF
+from tests.test_service import free_port
+
+BIN = Path(sys.executable).parent
+QUIET = {
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_RUNNER_POLL_FREQUENCY": "2",
+}
+
+
+def _wait(url: str, seconds: float, process: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"{process.args!r} exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"{url} not up after {seconds} s")
+
+
+@pytest.fixture(scope="module")
+def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    home = tmp_path_factory.mktemp("prefect")
+    port = free_port()
+    env = {**os.environ, **QUIET, "PREFECT_HOME": str(home)}
+    server = subprocess.Popen(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=(home / "server.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        _wait(api + "/health", 120, server)
+        yield api
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+@pytest.fixture
+def prefect_env(prefect_api: str, home: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    for key, value in {**QUIET, "PREFECT_API_URL": prefect_api}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("PREFECT_HOME", str(home / "prefect-client"))
+    return prefect_api
+
+
+def test_serve_runs_the_nightly_deployment_and_stops_cleanly(
+    prefect_env: str, small_published: dict[str, Path], home: Path
+) -> None:
+    from prefect.deployments import run_deployment
+
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(small_published["db"], home / "crosscheck.duckdb")
+    world = small_published["world"]
+    env = {**os.environ}
+    registry_port, web_port = free_port(), free_port()
+    registry = subprocess.Popen(
+        [
+            *(str(BIN / "crosscheck"), "registry", "serve", "--world", str(world)),
+            *("--port", str(registry_port), "--token", "t0k"),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    serve = subprocess.Popen(
+        [
+            *(str(BIN / "crosscheck"), "serve", "--port", str(web_port)),
+            *("--registry-url", f"http://127.0.0.1:{registry_port}", "--registry-token", "t0k"),
+        ],
+        env=env,
+        stdout=(home / "serve.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait(f"http://127.0.0.1:{registry_port}/health", 60, registry)
+        _wait(f"http://127.0.0.1:{web_port}/health", 60, serve)
+        deadline = time.monotonic() + 90
+        names: set[str] = set()
+        wanted = {"nightly", "monthly", "opening-check", "payout"}
+        while time.monotonic() < deadline and not wanted <= names:
+            found = httpx.post(f"{prefect_env}/deployments/filter", json={}).json()
+            names = {d["name"] for d in found}
+            schedules = {d["name"]: d.get("schedules", []) for d in found}
+            time.sleep(0.5)
+        assert wanted <= names
+        cron = schedules["nightly"][0]["schedule"]
+        assert (cron["cron"], cron["timezone"]) == ("0 2 * * *", "Asia/Shanghai")
+        from prefect.client.schemas.objects import FlowRun
+
+        run = run_deployment(
+            "nightly-verification/nightly", parameters={"as_of": SMALL_AS_OF}, timeout=240
+        )
+        assert isinstance(run, FlowRun)
+        assert run.state is not None
+        assert run.state.is_completed(), (run.state, (home / "serve.log").read_text())
+        # the run's summary is in the warehouse and on the dashboard
+        from crosscheck import warehouse
+
+        con = warehouse.connect(home / "crosscheck.duckdb", read_only=True)
+        try:
+            rows = con.execute(
+                "SELECT status, CAST(summary AS VARCHAR) FROM runs WHERE kind = 'nightly'"
+            ).fetchall()
+        finally:
+            con.close()
+        assert len(rows) == 1
+        status, text = rows[0]
+        summary = json.loads(text)
+        assert status == "succeeded"
+        assert summary["stale_sources"] == {}
+        assert set(summary["sources"]) >= {"household_registration", "pension_contributions"}
+        assert summary["classes"] > 0
+        assert summary["new"] == 0  # the fixture had already checked this data
+        meta = httpx.get(
+            f"http://127.0.0.1:{web_port}/api/meta",
+            headers={"Authorization": "Bearer crosscheck-viewer-dev"},
+        ).json()
+        assert meta["runs"][0]["kind"] == "nightly"
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        try:
+            code = serve.wait(40)
+        finally:
+            registry.terminate()
+            registry.wait(10)
+    assert code == 0, (home / "serve.log").read_text()
+    assert "已停止" in (home / "serve.log").read_text(encoding="utf-8")
+
+
+def test_a_registry_that_is_down_makes_the_night_partial(
+    prefect_env: str,
+    small_published: dict[str, Path],
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from flows.nightly import nightly
+
+    # this process outlives the module's Prefect server: keep its logs local
+    monkeypatch.setenv("PREFECT_LOGGING_TO_API_ENABLED", "false")
+
+    home.mkdir(parents=True, exist_ok=True)
+    db = home / "crosscheck.duckdb"
+    shutil.copy(small_published["db"], db)
+    closed = free_port()  # nothing listens there
+    result = nightly(
+        registry_url=f"http://127.0.0.1:{closed}",
+        token="x",
+        db=str(db),
+        as_of=SMALL_AS_OF,
+        retries=1,
+        retry_delay_seconds=0,
+        attempts=1,
+    )
+    assert result["status"] == "partial"
+    assert set(result["stale_sources"]) >= {"household_registration", "pension_contributions"}
+    assert result["classes"] > 0  # the re-check still ran, on the data already held
+    assert (home / "published.duckdb").exists()
+    assert dt.date.fromisoformat(result["as_of"]) == dt.date.fromisoformat(SMALL_AS_OF)

@@ -1,0 +1,220 @@
+"""The web service over real HTTP (uvicorn on loopback): roles, masking, on-demand
+checks against the snapshot, the audit log, and answers while a writer publishes."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import SMALL_AS_OF
+
+FULL_ID = re.compile(r"(?<![0-9])[0-9]{17}[0-9X](?![0-9])")
+VIEWER = {"Authorization": "Bearer crosscheck-viewer-dev"}
+REVIEWER = {"Authorization": "Bearer crosscheck-reviewer-dev"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def service(
+    small_published: dict[str, Path], home: Path, tmp_path: Path
+) -> Iterator[tuple[str, dict[str, Path]]]:
+    """The service on its own copies of the published files (tests may replace them)."""
+    import uvicorn
+
+    from crosscheck.service.app import create_app
+    from crosscheck.service.auth import load_tokens
+
+    home.mkdir(parents=True, exist_ok=True)
+    files = {
+        "published": home / "published.duckdb",
+        "snapshot": home / "snapshot.duckdb",
+        "db": small_published["db"],
+        "world": small_published["world"],
+    }
+    shutil.copy(small_published["published"], files["published"])
+    shutil.copy(small_published["snapshot"], files["snapshot"])
+    port = free_port()
+    app = create_app(files["published"], files["snapshot"], load_tokens()[0])
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/health").status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    yield url, files
+    server.should_exit = True
+    thread.join(10)
+
+
+def test_roles_and_no_full_id_for_the_viewer(service: tuple[str, dict[str, Path]]) -> None:
+    url, _ = service
+    assert httpx.get(url + "/api/meta").status_code == 401
+    assert httpx.get(url + "/api/meta", headers={"Authorization": "Bearer nope"}).status_code == 401
+    meta = httpx.get(url + "/api/meta", headers=VIEWER).json()
+    assert meta["role"] == "viewer"
+    assert meta["as_of"] == SMALL_AS_OF
+    # the viewer may read everything the dashboard shows, never a full ID number
+    bodies = [json.dumps(meta, ensure_ascii=False)]
+    for month in meta["months"][:6]:
+        report = httpx.get(url + "/api/report", params={"month": month}, headers=VIEWER)
+        assert report.status_code == 200
+        bodies.append(report.text)
+        for city in report.json()["by_city"]:
+            if city["city_code"]:
+                classes = httpx.get(
+                    f"{url}/api/cities/{city['city_code']}/classes",
+                    params={"month": month},
+                    headers=VIEWER,
+                )
+                bodies.append(classes.text)
+                for row in classes.json()[:3]:
+                    bodies.append(
+                        httpx.get(f"{url}/api/classes/{row['class_id']}", headers=VIEWER).text
+                    )
+    assert len(bodies) > 10
+    assert not any(FULL_ID.search(b) for b in bodies)
+    assert any("*" * 8 in b for b in bodies)  # masked numbers are there
+    # and may not run a check
+    refused = httpx.post(url + "/api/classes/C00001/opening-check", headers=VIEWER)
+    assert refused.status_code == 403
+
+
+def test_on_demand_check_matches_the_cli_and_is_audited(
+    service: tuple[str, dict[str, Path]], home: Path
+) -> None:
+    import polars as pl
+
+    url, files = service
+    truth = pl.read_parquet(files["world"] / "truth/expected_findings.parquet")
+    opening = truth.filter(pl.col("stage") != "payout")
+    class_id = opening.group_by("class_id").len().sort("len", descending=True)["class_id"][0]
+    answer = httpx.post(
+        f"{url}/api/classes/{class_id}/opening-check",
+        params={"as_of": SMALL_AS_OF},
+        headers=REVIEWER,
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    data = answer.json()
+    assert not FULL_ID.search(answer.text)
+    expected = opening.filter(pl.col("class_id") == class_id)
+    got = {(f["rule_code"], f["severity"]) for f in data["findings"]}
+    assert got == set(zip(expected["rule_code"], expected["severity"], strict=True))
+    assert len(data["findings"]) == expected.height
+    assert data["verdict"] == ("reject" if "block" in expected["severity"].to_list() else "review")
+    unknown = httpx.post(f"{url}/api/classes/NOPE/opening-check", headers=REVIEWER)
+    assert unknown.status_code == 404
+    log = (home / "audit" / "ondemand.jsonl").read_text(encoding="utf-8").splitlines()
+    entry = json.loads(log[-1])
+    assert entry["class_id"] == class_id
+    assert entry["who"] == "开发用审核账号"
+    assert entry["verdict"] == data["verdict"]
+    assert not FULL_ID.search("\n".join(log))
+
+
+def test_uploaded_roster_is_checked_as_a_draft(service: tuple[str, dict[str, Path]]) -> None:
+    import polars as pl
+
+    from connectors.roster import FLAGGED_BY_RULES, read
+
+    url, files = service
+    world = files["world"]
+    classes = pl.read_parquet(world / "operations/classes.parquet").filter(
+        pl.col("policy_id") == "fushun-2023"
+    )
+    for row in classes.iter_rows(named=True):
+        roster = next((world / "rosters").glob(f"{row['class_id']}.*"))
+        if all(p.code in FLAGGED_BY_RULES for p in read(roster).problems):
+            break
+    filing = {
+        "class_id": "NEW1",
+        "region_code": row["region_code"],
+        "institution_id": row["institution_id"],
+        "major": row["major"],
+        "planned_start": row["planned_start"].isoformat(),
+        "planned_end": row["planned_end"].isoformat(),
+        "months": row["months"],
+    }
+    answer = httpx.post(
+        url + "/api/opening-check",
+        headers=REVIEWER,
+        files={"roster": (roster.name, roster.read_bytes())},
+        data={"filing": json.dumps(filing), "as_of": SMALL_AS_OF},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    data = answer.json()
+    assert data["class_id"] == "NEW1"
+    assert data["class"]["policy_id"] == "fushun-2023"  # chosen from region and date
+    assert len(data["trainees"]) > 0
+    bad = httpx.post(
+        url + "/api/opening-check",
+        headers=REVIEWER,
+        files={"roster": (roster.name, roster.read_bytes())},
+        data={"filing": json.dumps({**filing, "planned_start": "2024-02-30"})},
+    )
+    assert bad.status_code == 422
+    assert "开班备案信息" in bad.json()["detail"]
+
+
+def test_dashboard_answers_while_a_writer_publishes(
+    service: tuple[str, dict[str, Path]], tmp_path: Path
+) -> None:
+    """A writer holds the warehouse and republishes again and again; every dashboard
+    request in the meantime answers 200 with a consistent snapshot."""
+    import datetime as dt
+
+    from crosscheck import warehouse
+    from reports.publish import publish
+
+    url, files = service
+    db = tmp_path / "writer.duckdb"
+    shutil.copy(files["db"], db)
+    stop = threading.Event()
+    published = []
+
+    def write() -> None:
+        con = warehouse.connect(db)  # holds DuckDB's write lock the whole time
+        try:
+            while not stop.is_set():
+                publish(con, dt.date.fromisoformat(SMALL_AS_OF), files["published"])
+                published.append(1)
+        finally:
+            con.close()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    statuses = []
+    totals = set()
+    try:
+        deadline = time.monotonic() + 6
+        while time.monotonic() < deadline or len(published) < 3:
+            answer = httpx.get(url + "/api/report", headers=VIEWER, timeout=10)
+            statuses.append(answer.status_code)
+            totals.add(answer.json()["totals"]["findings"])
+    finally:
+        stop.set()
+        writer.join(60)
+    assert len(published) >= 3
+    assert len(statuses) > 10
+    assert set(statuses) == {200}
+    assert len(totals) == 1  # every snapshot is whole: the same data each time
