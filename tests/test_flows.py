@@ -186,3 +186,54 @@ def test_a_registry_that_is_down_makes_the_night_partial(
     assert result["classes"] > 0  # the re-check still ran, on the data already held
     assert (home / "published.duckdb").exists()
     assert dt.date.fromisoformat(result["as_of"]) == dt.date.fromisoformat(SMALL_AS_OF)
+
+
+def test_opening_payout_and_monthly_flows(
+    prefect_env: str,
+    small_published: dict[str, Path],
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The on-demand deployments' flows, run directly: the opening check is recorded
+    in the warehouse; a batch gets its 补贴核算表 and 公示名单; the month its report."""
+    import openpyxl
+    import polars as pl
+
+    from crosscheck import warehouse
+    from flows.monthly import monthly_report, previous_month
+    from flows.ondemand import opening_check
+    from flows.payout import payout_batch
+
+    monkeypatch.setenv("PREFECT_LOGGING_TO_API_ENABLED", "false")
+    home.mkdir(parents=True, exist_ok=True)
+    db = home / "crosscheck.duckdb"
+    shutil.copy(small_published["db"], db)
+    world = small_published["world"]
+    truth = pl.read_parquet(world / "truth/expected_findings.parquet")
+    class_id = truth.filter(pl.col("stage") == "opening")["class_id"][0]
+    opened = opening_check(class_id, as_of=SMALL_AS_OF, db=str(db))
+    assert opened["verdict"] in ("reject", "review")
+    con = warehouse.connect(db, read_only=True)
+    try:
+        recorded = con.execute(
+            "SELECT count(*) FROM findings WHERE class_id = ? AND last_run_id LIKE 'opening-%'",
+            [class_id],
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+    assert recorded == opened["findings"] > 0
+    notices = pl.read_parquet(world / "operations/notices.parquet")
+    batch = notices.group_by("batch_id").len().sort("len", "batch_id", descending=True)
+    paid = payout_batch(batch["batch_id"][0], as_of=SMALL_AS_OF, db=str(db))
+    sheet = openpyxl.load_workbook(paid["accounting_xlsx"]).active
+    assert sheet is not None
+    assert sheet.cell(2, 9).value == "开班人数"
+    listing = openpyxl.load_workbook(paid["notice_xlsx"]).active
+    assert listing is not None
+    assert "公示期" in str(listing.cell(2, 1).value)
+    assert paid["classes"] + len(paid["withheld"]) == batch["len"][0]
+    report = monthly_report(month=paid["notice_ends_on"][:7])
+    book = openpyxl.load_workbook(report["xlsx"])
+    assert book.sheetnames[0] == "按城市"
+    assert previous_month(dt.date(2026, 1, 1)) == "2025-12"
+    assert previous_month(dt.date(2026, 3, 31)) == "2026-02"

@@ -122,10 +122,7 @@ def connect(
 LOOKUP_INDEXES: dict[str, list[tuple[str, str]]] = {
     "household_registration": [("ix_household_registration_id", "id_number")],
     "student_status": [("ix_student_status_id", "id_number")],
-    "pension_contributions": [
-        ("ix_pension_contributions_id", "id_number"),
-        ("ix_pension_contributions_block", "id_block"),
-    ],
+    "pension_contributions": [("ix_pension_contributions_block", "id_block")],
     "business_licences": [("ix_business_licences_id", "id_number")],
     "training_records": [("ix_training_records_id", "id_number")],
     "dishonesty_list": [("ix_dishonesty_list_id", "id_number")],

@@ -3,6 +3,7 @@
 -- into the pension register — by region and birth date (the first 14 characters,
 -- kept in id_block because DuckDB does not use an index on an expression). ART
 -- indexes turn those reads into lookups instead of scans of millions of rows.
+-- The pension register is looked up by id_block only (it covers the exact ID too).
 -- The loader drops and rebuilds them around a large load (crosscheck.ingest.load).
 
 -- (rebuilt rather than ALTER + UPDATE: DuckDB cannot index a table with updates
@@ -28,7 +29,6 @@ ALTER TABLE _pension_new RENAME TO pension_contributions;
 
 CREATE INDEX ix_household_registration_id ON household_registration (id_number);
 CREATE INDEX ix_student_status_id ON student_status (id_number);
-CREATE INDEX ix_pension_contributions_id ON pension_contributions (id_number);
 CREATE INDEX ix_pension_contributions_block ON pension_contributions (id_block);
 CREATE INDEX ix_business_licences_id ON business_licences (id_number);
 CREATE INDEX ix_training_records_id ON training_records (id_number);
