@@ -101,6 +101,9 @@ def connect(
         path.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(path), read_only=read_only, config=dict(CONFIG))
         con.execute("SET enable_progress_bar = false")  # never draw on a terminal or a log
+        # checkpoint when the WAL reaches 256 MB (default 16 MB) or at close: a
+        # one-class check's few writes then never wait for a checkpoint mid-statement
+        con.execute("SET checkpoint_threshold = '256MB'")
     except (OSError, duckdb.Error) as exc:
         raise WarehouseError(f"无法打开仓库文件 {path}：{exc}") from exc
     if read_only:
