@@ -17,12 +17,16 @@ from crosscheck.ingest.sql import id_valid
 PEOPLE = "_elig_people"
 SETUP = {
     PEOPLE: """
-    SELECT DISTINCT r.class_id, r.id_number, p.*  EXCLUDE (class_id),
-            coalesce(h.name, r.name) AS person_name,
-            coalesce(h.province_code, substr(r.id_number, 1, 2)) AS hukou
-     FROM _roster r JOIN _class_params p USING (class_id)
-     LEFT JOIN household_registration h ON h.id_number = r.id_number
-     WHERE r.id_ok"""
+    SELECT x.*,
+           -- the day the trainee left school: the latest graduation on or before opening
+           (SELECT max(s.graduated_on) FROM student_status s
+            WHERE s.id_number = x.id_number AND s.graduated_on <= x.opening) AS left_on
+    FROM (SELECT DISTINCT r.class_id, r.id_number, p.*  EXCLUDE (class_id),
+                 coalesce(h.name, r.name) AS person_name,
+                 coalesce(h.province_code, substr(r.id_number, 1, 2)) AS hukou
+          FROM _roster r JOIN _class_params p USING (class_id)
+          LEFT JOIN household_registration h ON h.id_number = r.id_number
+          WHERE r.id_ok) x"""
 }
 
 IN_WINDOW = """(
@@ -37,8 +41,7 @@ IN_WINDOW = """(
              AND make_date(year(s.graduated_on), 8, 31))))"""
 
 # the day the trainee left school (latest graduation on or before opening)
-LEFT = """(SELECT max(s.graduated_on) FROM student_status s
-           WHERE s.id_number = x.id_number AND s.graduated_on <= x.opening)"""
+LEFT = "x.left_on"  # computed once per person in SETUP
 
 
 def not_in_cohort() -> str:
@@ -112,20 +115,21 @@ def prior_employment() -> str:
                                                        'from', month_from, 'to', month_to,
                                                        'match_level', level))),
                bool_and(fuzzy)
+        FROM (SELECT *, CASE WHEN fuzzy THEN link END AS level
         FROM (
+            -- one pass over the register by block (region + birth date): the trainee's
+            -- own records (same ID), and records with an invalid ID whose name matches;
+            -- the name comparison (a Python function) runs only for the latter, as CASE
+            -- evaluates a branch only for the rows that reach it
             SELECT x.class_id, x.id_number, p.record_key, p.employer_name, p.month_from,
-                   p.month_to, NULL AS level, false AS fuzzy
-            FROM {PEOPLE} x JOIN pension_contributions p ON p.id_number = x.id_number
-            WHERE list_contains(x.schemes, p.scheme) AND {window}
-            UNION ALL
-            SELECT x.class_id, x.id_number, p.record_key, p.employer_name, p.month_from,
-                   p.month_to, name_level(p.name, x.person_name) AS level, true AS fuzzy
+                   p.month_to, p.id_number <> x.id_number AS fuzzy,
+                   CASE WHEN p.id_number = x.id_number THEN 'same_id'
+                        WHEN NOT {id_valid("id_number", "$as_of", "p")}
+                        THEN name_level(p.name, x.person_name) END AS link
             FROM {PEOPLE} x JOIN pension_contributions p
-              ON substr(p.id_number, 1, 14) = substr(x.id_number, 1, 14)
-             AND p.id_number <> x.id_number
-            WHERE list_contains(x.schemes, p.scheme) AND {window}
-              AND NOT {id_valid("id_number", "$as_of", "p")}
-              AND name_level(p.name, x.person_name) IN ('exact', 'variant', 'same_pinyin'))
+              ON p.id_block = substr(x.id_number, 1, 14)
+            WHERE list_contains(x.schemes, p.scheme) AND {window})
+        WHERE link IN ('same_id', 'exact', 'variant', 'same_pinyin'))
         GROUP BY class_id, id_number"""
 
 

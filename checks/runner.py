@@ -12,6 +12,7 @@ a finding whose facts no longer hold is marked resolved.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,6 +66,15 @@ def prepare_udfs(con: duckdb.DuckDBPyConnection) -> None:
 _ONLY = " WHERE $ids IS NULL OR list_contains($ids, class_id)"
 
 
+@functools.lru_cache(maxsize=4096)
+def _overlays(region: str, opening: dt.date, policy_id: str) -> list[policy.Policy]:
+    """The jurisdiction-wide policies in force for a class besides its own (cached:
+    a province has thousands of classes but few places and opening days)."""
+    return [
+        p for p in policy.in_force(region, opening) if p.programme is None and p.id != policy_id
+    ]
+
+
 def class_rules(con: duckdb.DuckDBPyConnection, class_ids: list[str] | None = None) -> None:
     """(Re)build ``_class_rules``: one row per class (all, or the given ones) and rule
     that applies to it."""
@@ -75,9 +85,7 @@ def class_rules(con: duckdb.DuckDBPyConnection, class_ids: list[str] | None = No
     rows = []
     for class_id, policy_id, region, opening in classes:
         own = policy.get(policy_id)
-        overlays = [
-            p for p in policy.in_force(region, opening) if p.programme is None and p.id != policy_id
-        ]
+        overlays = _overlays(region, opening, policy_id)
         seen: set[str] = set()
         for p in [own, *overlays]:
             for code, setting in p.rules.items():
@@ -117,9 +125,7 @@ def class_params(con: duckdb.DuckDBPyConnection, class_ids: list[str] | None = N
     found = con.execute(query, {"ids": class_ids}).fetchall()
     for class_id, policy_id, region, opening, ending, category in found:
         chosen = policy.get(policy_id)
-        overlays = [
-            p for p in policy.in_force(region, opening) if p.programme is None and p.id != policy_id
-        ]
+        overlays = _overlays(region, opening, policy_id)
         rows.append(
             _params(class_id, chosen, overlays, opening, category, cal)
             | _payout_params(chosen, overlays, ending, cal)

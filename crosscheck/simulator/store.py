@@ -27,6 +27,7 @@ class Store:
     def __init__(self, world: Path):
         self.world = world
         self.con = duckdb.connect(config={"autoinstall_known_extensions": False, "threads": 2})
+        self.con.execute("SET enable_progress_bar = false")
         self.lock = threading.Lock()
         self.counts: dict[str, int] = {}
         self.load()
