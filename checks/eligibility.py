@@ -22,10 +22,9 @@ SETUP = {
            (SELECT max(s.graduated_on) FROM student_status s
             WHERE s.id_number = x.id_number AND s.graduated_on <= x.opening) AS left_on
     FROM (SELECT DISTINCT r.class_id, r.id_number, p.*  EXCLUDE (class_id),
-                 coalesce(h.name, r.name) AS person_name,
-                 coalesce(h.province_code, substr(r.id_number, 1, 2)) AS hukou
+                 coalesce(r.registered_name, r.name) AS person_name,
+                 coalesce(r.registered_province, substr(r.id_number, 1, 2)) AS hukou
           FROM _roster r JOIN _class_params p USING (class_id)
-          LEFT JOIN household_registration h ON h.id_number = r.id_number
           WHERE r.id_ok) x"""
 }
 

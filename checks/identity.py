@@ -46,11 +46,10 @@ def id_name_mismatch() -> str:
                false AS review
         FROM (
             SELECT DISTINCT r.class_id, r.id_number, r.name AS roster_name,
-                   h.name AS registered_name, name_level(r.name, h.name) AS level,
-                   h._extract AS extract
-            FROM roster_entries r JOIN _scope USING (class_id)
-            JOIN household_registration h ON h.id_number = r.id_number
-            WHERE r.name IS DISTINCT FROM h.name)
+                   r.registered_name, name_level(r.name, r.registered_name) AS level,
+                   r.registered_extract AS extract
+            FROM _roster r
+            WHERE r.registered_name IS NOT NULL AND r.name IS DISTINCT FROM r.registered_name)
         WHERE level <> 'exact'"""
 
 

@@ -82,31 +82,42 @@ def class_rules(con: duckdb.DuckDBPyConnection, class_ids: list[str] | None = No
         "SELECT class_id, policy_id, region_code, planned_start FROM classes" + _ONLY,
         {"ids": class_ids},
     ).fetchall()
-    rows = []
+    # the rules depend on the class only through its policy and the overlays in force:
+    # build them once per such combination, then give each class its combination
+    keys: dict[tuple[str, ...], int] = {}
+    assigned = []
     for class_id, policy_id, region, opening in classes:
-        own = policy.get(policy_id)
-        overlays = _overlays(region, opening, policy_id)
+        chain = (policy_id, *(p.id for p in _overlays(region, opening, policy_id)))
+        assigned.append((class_id, keys.setdefault(chain, len(keys))))
+    rows = []
+    for chain, key in keys.items():
         seen: set[str] = set()
-        for p in [own, *overlays]:
+        for p in (policy.get(i) for i in chain):
             for code, setting in p.rules.items():
-                if code in seen:
-                    continue
-                seen.add(code)
-                rows.append(
-                    (class_id, code, setting.severity.value, p.id, p.version, setting.source)
-                )
+                if code not in seen:
+                    seen.add(code)
+                    rows.append(
+                        (key, code, setting.severity.value, p.id, p.version, setting.source)
+                    )
     frame = pl.DataFrame(
         rows,
-        schema=["class_id", "rule_code", "severity", "policy_id", "policy_version", "clause"],
+        schema=["_key", "rule_code", "severity", "policy_id", "policy_version", "clause"],
         orient="row",
+    )
+    con.register(
+        "_class_keys", pl.DataFrame(assigned, schema=["class_id", "_key"], orient="row").to_arrow()
     )
     con.register("_rules_frame", frame.to_arrow())
     adapter.run(
         con,
         "class rules",
-        "CREATE OR REPLACE TEMP TABLE _class_rules AS SELECT * FROM _rules_frame",
+        """
+        CREATE OR REPLACE TEMP TABLE _class_rules AS
+        SELECT k.class_id, r.* EXCLUDE (_key)
+        FROM _class_keys k JOIN _rules_frame r USING (_key)""",
     )
     con.unregister("_rules_frame")
+    con.unregister("_class_keys")
 
 
 _ROLES = {"个体工商户经营者": "operator", "企业法定代表人": "legal_representative"}
@@ -326,10 +337,23 @@ def run_stages(
         FROM roster_entries r JOIN _scope USING (class_id)""",
         {"as_of": as_of},
     )
-    if class_ids is None:
-        return [_stage(con, stage, run_id, as_of) for stage in stages]
     with narrowed(con):
+        _registered(con)
         return [_stage(con, stage, run_id, as_of) for stage in stages]
+
+
+def _registered(con: duckdb.DuckDBPyConnection) -> None:
+    """Add each roster row's household-register name, province and provenance to
+    ``_roster`` — one join for every rule that needs them (after narrowing)."""
+    adapter.run(
+        con,
+        "roster: household",
+        """
+        CREATE OR REPLACE TEMP TABLE _roster AS
+        SELECT r.*, h.name AS registered_name, h.province_code AS registered_province,
+               h._extract AS registered_extract
+        FROM _roster r LEFT JOIN household_registration h ON h.id_number = r.id_number""",
+    )
 
 
 # Registries keyed by person, and the rows of each that are not (institutions on the
@@ -342,7 +366,7 @@ PERSON_KEYED = {
     "training_records": None,
     "dishonesty_list": "subject_type <> 'person'",
 }
-# Above this many trainees, one scan beats index lookups.
+# Above this many trainees, one scan with a semi-join beats index lookups.
 _MAX_LOOKUPS = 3000
 
 
@@ -354,29 +378,37 @@ def _literals(values: list[str]) -> str:
 
 @contextmanager
 def narrowed(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """For a run over a few classes: shadow each person-keyed registry with a temp
-    table of the rows that can concern the classes' trainees — the same ID number,
+    """For a run: shadow each person-keyed registry with a temp table of the rows
+    that can concern the classes' trainees — the same ID number,
     and in the pension register also the same region and birth date (the first 14
     characters, the fuzzy links' blocking key, stored as ``id_block``). The lookups
     use the ART indexes of migration 0003, so a one-class check reads a few hundred
-    rows instead of scanning the registries. Results are identical (tested)."""
+    rows instead of scanning the registries; a run over many classes reads each
+    registry once (a semi-join) instead of once per rule. Results are identical
+    (tested)."""
     ids = [
         r[0]
         for r in con.execute(
             "SELECT DISTINCT id_number FROM _roster WHERE id_number IS NOT NULL ORDER BY 1"
         ).fetchall()
     ]
-    if len(ids) > _MAX_LOOKUPS:
-        yield
-        return
+    lookups = len(ids) <= _MAX_LOOKUPS
     blocks = sorted({i[:14] for i in ids})
     made = []
     try:
         for table, keep in PERSON_KEYED.items():
+            if not lookups and table == "household_registration":
+                continue  # read once anyway (``_registered``): a copy would read it twice
             column, values = (
                 ("id_block", blocks) if table == "pension_contributions" else ("id_number", ids)
             )
-            where = f"{column} IN ({_literals(values)})" if values else "false"
+            if not lookups:  # a large scope: one scan with a semi-join instead
+                source = "substr(id_number, 1, 14)" if column == "id_block" else "id_number"
+                where = f"{column} IN (SELECT DISTINCT {source} FROM _roster)"
+            elif values:
+                where = f"{column} IN ({_literals(values)})"
+            else:
+                where = "false"
             parts = [f"SELECT * FROM main.{table} WHERE {where}"]
             if keep:
                 parts.append(f"SELECT * FROM main.{table} WHERE {keep}")
