@@ -69,6 +69,7 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def prefect_env(prefect_api: str, home: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     for key, value in {**QUIET, "PREFECT_API_URL": prefect_api}.items():
         monkeypatch.setenv(key, value)
+    (home / "prefect-client").mkdir(parents=True, exist_ok=True)
     monkeypatch.setenv("PREFECT_HOME", str(home / "prefect-client"))
     return prefect_api
 
