@@ -32,7 +32,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from crosscheck import idnumber, names
+from checks import runner
+from crosscheck import idnumber
 from crosscheck.ingest.sql import id_valid
 from crosscheck.regions import province_codes
 
@@ -85,12 +86,7 @@ def truth_pairs(world: Path, records: pl.DataFrame) -> set[tuple[str, str]]:
 
 def crosscheck_links(con: duckdb.DuckDBPyConnection) -> tuple[set[tuple[str, str]], float]:
     started = time.perf_counter()
-    con.create_function(
-        "name_level",
-        lambda a, b: names.compare(a or "", b or "").level.value,
-        ["VARCHAR", "VARCHAR"],
-        "VARCHAR",
-    )
+    runner.prepare_udfs(con)  # name_level, as the rules use it
     rows = con.execute(f"""
         SELECT t.id_number, r.record_key
         FROM trainees t JOIN records r ON r.block = t.block

@@ -8,20 +8,35 @@ review)``; class-level rules have a null ``id_number``.
 
 from __future__ import annotations
 
-# the classes in the payout stage: ended, with an acceptance or an exam record
-CLASSES_SQL = """(SELECT p.* EXCLUDE (opening, ending, institution_id, venue_id), c.*
-    FROM _class_params p JOIN classes c USING (class_id) JOIN _scope USING (class_id)
-    WHERE c.planned_end < $as_of AND (
+import datetime as dt
+
+import duckdb
+
+# a class ``c`` is in the payout stage once it has ended and has an acceptance or an
+# exam record
+IN_STAGE = """c.planned_end < $as_of AND (
         EXISTS (SELECT 1 FROM completion_acceptance a WHERE a.class_id = c.class_id)
-        OR EXISTS (SELECT 1 FROM exam_results e WHERE e.class_id = c.class_id)))"""
+        OR EXISTS (SELECT 1 FROM exam_results e WHERE e.class_id = c.class_id))"""
+CLASSES_SQL = f"""(SELECT p.* EXCLUDE (opening, ending, institution_id, venue_id), c.*
+    FROM _class_params p JOIN classes c USING (class_id) JOIN _scope USING (class_id)
+    WHERE {IN_STAGE})"""
 # built once per run (SETUP, in this order), then read by every rule
 CLASSES = "_payout_classes"
 PEOPLE = "_payout_people"
+
 SETUP = {
     CLASSES: f"SELECT * FROM {CLASSES_SQL}",
     PEOPLE: f"""SELECT DISTINCT r.class_id, r.id_number, x.* EXCLUDE (class_id)
     FROM _roster r JOIN {CLASSES} x USING (class_id) WHERE r.id_ok""",
 }
+
+
+def classes_in_stage(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[str]:
+    """Every class in the payout stage on ``as_of``."""
+    rows = con.execute(
+        f"SELECT class_id FROM classes c WHERE {IN_STAGE} ORDER BY class_id", {"as_of": as_of}
+    ).fetchall()
+    return [r[0] for r in rows]
 
 
 def _person(code: str, evidence: str, source: str, where: str, review: str = "false") -> str:

@@ -63,6 +63,11 @@ class Roster:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def fatal(self) -> list[Problem]:
+        """The problems a review cannot pass over (the others are findings)."""
+        return [p for p in self.problems if p.code not in FLAGGED_BY_RULES]
+
 
 class RosterFileError(Exception):
     """The file cannot be read at all (not a roster, wrong encoding, no header)."""

@@ -7,7 +7,6 @@ from typing import Any
 
 from prefect import flow
 
-from checks import accounting
 from crosscheck import warehouse
 from flows.common import day, reports_dir, warehouse_path
 from reports import accounting as sheet
@@ -34,7 +33,7 @@ def payout_batch(
             dt.date.fromisoformat(publish_on) if publish_on else None,
             check_day,
         )
-        table = accounting.describe(con, accounting.compute(con, check_day))
+        table = result.accounts
         folder = reports_dir()
         accounts = folder / f"补贴核算表-{batch_id}.xlsx"
         sheet.write(accounts, table)

@@ -70,6 +70,7 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> 
 def summary(con: duckdb.DuckDBPyConnection, f: Filters, by: str) -> pl.DataFrame:
     """One row per city / major / institution (``by``: a column of ``classes``)."""
     where, params = f.where()
+    aliased, _ = f.where("c")
     params["month"] = f.month
     return _frame(
         con,
@@ -91,7 +92,7 @@ def summary(con: duckdb.DuckDBPyConnection, f: Filters, by: str) -> pl.DataFrame
             SELECT c.{by} AS key, count(*) AS cross_region
             FROM findings x JOIN classes c USING (class_id)
             WHERE c.month_opened = $month AND list_contains($codes, x.rule_code)
-                  {where.replace("city_code", "c.city_code").replace("policy_id", "c.policy_id")}
+                  {aliased}
             GROUP BY 1)
         SELECT key, coalesce(o.classes, 0) AS classes, coalesce(o.trainees, 0) AS trainees,
                coalesce(o.findings, 0) AS findings, coalesce(o.blocks, 0) AS blocks,

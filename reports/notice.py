@@ -33,6 +33,7 @@ class Notice:
     rows: pl.DataFrame  # per subsidised trainee, masked
     classes: pl.DataFrame  # per class: institution, people, proposed, deductions, actual
     withheld: pl.DataFrame  # classes of the batch that cannot be noticed, with the reason
+    accounts: pl.DataFrame  # the batch's 补贴核算表 rows it was built from (checks.accounting)
 
 
 def period_end(published_on: dt.date, policy_ids: list[str]) -> dt.date:
@@ -97,7 +98,13 @@ def build(
     ).sort("institution", "class_id")
     days = list(published.values())
     return Notice(
-        batch_id, min(days), max(ends.values(), default=min(days)), rows, classes, withheld
+        batch_id,
+        min(days),
+        max(ends.values(), default=min(days)),
+        rows,
+        classes,
+        withheld,
+        accounts,
     )
 
 

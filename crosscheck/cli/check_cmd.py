@@ -36,9 +36,7 @@ def _run_all(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[RunSummary]
     from checks import runner
 
     run_id = f"check-{dt.datetime.now():%Y%m%dT%H%M%S}"
-    return [
-        runner.run(con, stage, run_id, as_of=as_of) for stage in ("identity", "opening", "payout")
-    ]
+    return runner.run_stages(con, ["identity", "opening", "payout"], run_id, as_of=as_of)
 
 
 @check_app.command("all")

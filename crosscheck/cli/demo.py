@@ -204,10 +204,10 @@ def demo() -> None:
     import json
 
     import polars as pl
-    from rich.progress import Progress, SpinnerColumn, TextColumn
 
-    from checks import accounting, runner
     from checks import review as reviews
+    from checks import runner
+    from crosscheck.cli.ingest_cmd import pull_progress
     from crosscheck.ingest.run import from_files, from_http
     from crosscheck.ingest.sources import SNAPSHOTS
     from crosscheck.paths import home_dir
@@ -231,14 +231,7 @@ def demo() -> None:
     server, thread, url = _simulator(world)
     con = warehouse.connect(path)
     try:
-        with Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), console=out, transient=True
-        ) as bar:
-            task = bar.add_task("拉取中…")
-
-            def progress(name: str, n: int) -> None:
-                bar.update(task, description=f"{name}：已读取 {n:,} 条")
-
+        with pull_progress(out, "拉取中…") as progress:
             _, outcomes = from_http(con, url, TOKEN, as_of=as_of, progress=progress)
         _, snapshots = from_files(con, world, sources=list(SNAPSHOTS), as_of=as_of)
     finally:
@@ -295,7 +288,7 @@ def demo() -> None:
             "WHERE c.policy_id = 'fushun-2023' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
         ).fetchall()[0][0]
         listing, missing = notice.for_batch(con, batch, None, None, as_of)
-        table = accounting.describe(con, accounting.compute(con, as_of))
+        table = listing.accounts
         accounts_xlsx = reports_dir / f"补贴核算表-{batch}.xlsx"
         sheet.write(accounts_xlsx, table)
         notice_xlsx = reports_dir / f"公示名单-{batch}.xlsx"

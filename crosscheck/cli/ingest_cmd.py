@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
@@ -16,6 +19,21 @@ from crosscheck.cli import err, out
 from crosscheck.cli.db_cmd import DbOption
 from crosscheck.errors import CrosscheckError
 from crosscheck.paths import default_warehouse
+
+
+@contextmanager
+def pull_progress(console: Console, start: str) -> Iterator[Callable[[str, int], None]]:
+    """A transient spinner that a registry pull reports to: source and records read."""
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True
+    ) as bar:
+        task = bar.add_task(start)
+
+        def progress(name: str, n: int) -> None:
+            bar.update(task, description=f"{name}：已读取 {n:,} 条")
+
+        yield progress
+
 
 app = typer.Typer(
     help="从登记系统（HTTP）或批量文件载入数据，经数据质量检查。", invoke_without_command=True
@@ -61,14 +79,7 @@ def ingest(
     path = db or default_warehouse()
     con = warehouse.connect(path)
     try:
-        with Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True
-        ) as bar:
-            task = bar.add_task("载入中…")
-
-            def progress(name: str, n: int) -> None:
-                bar.update(task, description=f"{name}：已读取 {n:,} 条")
-
+        with pull_progress(err, "载入中…") as progress:
             if files is not None:
                 if not files.is_dir():
                     raise CrosscheckError(f"目录 {files} 不存在")

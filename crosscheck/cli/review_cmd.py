@@ -43,10 +43,8 @@ def _draft(
     filing = draft.read_filing(filing_path, policy_id=policy_id)
     if not roster_path.is_file():
         raise CrosscheckError(f"找不到花名册文件 {roster_path}")
-    from connectors.roster import FLAGGED_BY_RULES
-
     roster = read(roster_path, keep_flagged=True)
-    fatal = [p for p in roster.problems if p.code not in FLAGGED_BY_RULES]
+    fatal = roster.fatal
     if fatal:
         listed = "；".join(str(p) for p in fatal[:20])
         more = f"（另有 {len(fatal) - 20} 个）" if len(fatal) > 20 else ""
@@ -122,10 +120,11 @@ def payout(
     退出状态：0 可拨付，1 有班级存在阻断问题，3 有需人工复核的问题，2 输入错误。
     """
     from checks import accounting, review
+    from checks import payout as payout_rules
 
     day = _day(as_of)
     with closing(warehouse.connect(db or default_warehouse())) as con:
-        ids = class_ids or _payout_classes(con, day)
+        ids = class_ids or payout_rules.classes_in_stage(con, day)
         unknown = [c for c in ids if not review.known(con, c)]
         if unknown:
             raise CrosscheckError(f"仓库中没有班级 {'、'.join(unknown)}")
@@ -154,21 +153,6 @@ def payout(
         out.print(f"补贴核算表已写出：{xlsx}（{table.height} 个班）")
     worst = max((r.exit_code for r in results), key=lambda c: {0: 0, 3: 1, 1: 2}[c])
     raise typer.Exit(worst)
-
-
-def _payout_classes(con: duckdb.DuckDBPyConnection, day: dt.date) -> list[str]:
-    """Classes that have ended and have an acceptance or an exam record (POLICY.md)."""
-    return [
-        r[0]
-        for r in con.execute(
-            """
-            SELECT class_id FROM classes c WHERE planned_end < ? AND (
-                EXISTS (SELECT 1 FROM completion_acceptance a WHERE a.class_id = c.class_id)
-                OR EXISTS (SELECT 1 FROM exam_results e WHERE e.class_id = c.class_id))
-            ORDER BY class_id""",
-            [day],
-        ).fetchall()
-    ]
 
 
 def notice(

@@ -270,7 +270,7 @@ def create_app(
         policy: Annotated[str | None, Form()] = None,
     ) -> dict[str, Any]:
         from checks import draft
-        from connectors.roster import FLAGGED_BY_RULES, read
+        from connectors.roster import read
 
         day = _as_of(as_of)
         folder = Path(tempfile.mkdtemp(prefix="crosscheck-upload-"))
@@ -282,7 +282,7 @@ def create_app(
         except CrosscheckError as exc:
             raise HTTPException(422, str(exc).replace("filing.json", "开班备案信息")) from exc
         sheet = read(folder / name, keep_flagged=True)
-        fatal = [p for p in sheet.problems if p.code not in FLAGGED_BY_RULES]
+        fatal = sheet.fatal
         if fatal:
             message = f"花名册有 {len(fatal)} 个问题，未核查"
             raise HTTPException(422, {"message": message, "problems": [str(p) for p in fatal]})
