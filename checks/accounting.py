@@ -1,12 +1,15 @@
 """The subsidy accounting table (补贴核算表, 001 annex 8) from the findings.
 
-For each class in the payout stage whose policy sets a rate basis (Fushun: by
-certificate, own graduates at their own rate; Shenyang: by major): people
-opened, the annex's exclusion columns (each person counted once, in the annex's
-order, then 其他原因 for any other trainee-level block or exclude), subsidised
-people by rate, the proposed amount = people × rate × months, the attendance
-deduction (2 % of it per check below 80 %, Fushun) and the violation deduction
-(its percentage of the proposed amount), all in integer fen, halves rounded up.
+For each class in the payout stage whose policy sets a rate basis (Fushun: per
+person, by the certificate obtained, own graduates at their own rate; Shenyang:
+by major), one row per rate, highest first (POLICY.md "Subsidy accounting"):
+people opened, the annex's exclusion columns (each person counted once, in the
+annex's order, then 其他原因 for any other trainee-level block or exclude that
+stands — an overridden finding does not), subsidised people, the proposed amount
+= people × rate × months, the attendance deduction (2 % of the row's proposed
+amount per check below 80 %, Fushun) and the violation deduction (its
+percentage of the row's proposed amount), all in integer fen, halves rounded up;
+the class's figures are the sums of its rows.
 """
 
 from __future__ import annotations
@@ -26,16 +29,20 @@ COLUMNS = [
     ("EXAM_ABSENT", "exam_absent"),
     ("MATERIALS_INCOMPLETE", "materials_failed"),
 ]
-NOT_EXCLUDING = ("ROSTER_DUPLICATE", "DUPLICATE_CERTIFICATION_SUBSIDY")
+# a block or exclude finding on a trainee excludes them, except the one that refuses
+# only the separate certification payment (POLICY.md "Subsidy accounting")
+NOT_EXCLUDING = ("DUPLICATE_CERTIFICATION_SUBSIDY",)
 
 
 def compute(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame:
     """The table for every class in scope that is in the payout stage on ``as_of`` and
-    whose policy sets a rate basis. Run the checks' stages first (it reads the findings
-    and the runner's ``_class_params`` and ``_scope``)."""
+    whose policy sets a rate basis: one row per class, the sums of its rows by rate
+    (:func:`rows`), and ``by_rate`` ([rate, subsidised, proposed] per rate). Run the
+    checks' stages first (it reads the findings and the runner's ``_class_params``
+    and ``_scope``)."""
     rates = [
         (p.id, kind, yuan * 100)
-        for p in policy.load_all().values()
+        for p in policy.bundled().values()
         if p.payout.rates_yuan_per_month
         for kind, yuan in p.payout.rates_yuan_per_month.value.items()
     ]
@@ -51,6 +58,51 @@ def compute(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame:
         SELECT x.* FROM {payout.CLASSES_SQL} x WHERE x.rate_basis IS NOT NULL""",
         {"as_of": as_of},
     )
+    _people(con)
+    _by_rate(con)
+    counts = ", ".join(f"CAST(sum({c}) AS BIGINT) AS {c}" for c in [*TABLE_COUNTS, *MONEY])
+    table = con.sql(f"""
+        WITH blocks AS (SELECT class_id,
+                               bool_and(rule_code = 'NOTICE_PERIOD_INCOMPLETE') AS only_payment
+                        FROM findings
+                        WHERE id_number IS NULL AND severity = 'block' AND resolved_at IS NULL
+                          AND finding_id NOT IN (SELECT finding_id FROM overrides)
+                        GROUP BY class_id)
+        SELECT r.class_id, any_value(s.policy_id) AS policy_id, {counts},
+               any_value(s.months) AS months,
+               any_value(r.attendance_checks_below) AS attendance_checks_below,
+               any_value(r.attendance_deduction_rate) AS attendance_deduction_rate,
+               any_value(r.violation_rate) AS violation_rate,
+               any_value(b.class_id) IS NULL AS payable,
+               -- a block on the payment itself (paid before the notice ran out) does
+               -- not keep the class out of the notice
+               any_value(b.class_id) IS NULL OR coalesce(any_value(b.only_payment), false)
+                   AS noticeable,
+               list([r.rate_fen, r.subsidised, r.proposed_fen] ORDER BY r.rate_fen DESC NULLS LAST)
+                   AS by_rate
+        FROM _acc_rows r JOIN _payout_scope s USING (class_id)
+        LEFT JOIN blocks b USING (class_id)
+        GROUP BY r.class_id ORDER BY r.class_id""").to_arrow_table()
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+# the annex's counts, then crosscheck's 其他原因, per row and in all
+TABLE_COUNTS = ["opened", *(c for _, c in COLUMNS), "other_excluded", "subsidised"]
+MONEY = [
+    "proposed_fen",
+    "attendance_deduction_fen",
+    "violation_deduction_fen",
+    "total_deduction_fen",
+    "actual_fen",
+]
+
+
+def _people(con: duckdb.DuckDBPyConnection) -> None:
+    """``_acc_rated``: each trainee of the classes in scope — their exclusion column
+    (the first of the annex's five that applies, else 其他原因; null: subsidised),
+    reasons and rate (POLICY.md "Subsidy accounting")."""
     order = " ".join(
         f"WHEN bool_or(f.rule_code = '{code}' AND f.severity = 'exclude') THEN '{column}'"
         for code, column in COLUMNS
@@ -72,8 +124,11 @@ def compute(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame:
         JOIN _payout_scope USING (class_id)
         LEFT JOIN findings f ON f.class_id = r.class_id AND f.id_number = r.id_number
              AND f.resolved_at IS NULL
+             AND f.finding_id NOT IN (SELECT finding_id FROM overrides)
         GROUP BY r.class_id, r.id_number""",
     )
+    # Fushun: 1000 for an own graduating-year student, else by the certificate obtained
+    # (passed), else the directory's rate for the class's major; Shenyang: by major
     adapter.run(
         con,
         "accounting: rates",
@@ -84,72 +139,75 @@ def compute(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame:
                         coalesce(CASE WHEN p.own_graduate THEN
                                  (SELECT rate_fen FROM _rates r WHERE r.policy_id = c.policy_id
                                   AND r.kind = 'own_graduate') END,
-                                 (SELECT r.rate_fen FROM _rates r JOIN exam_results e
+                                 (SELECT max(r.rate_fen) FROM _rates r JOIN exam_results e
                                     ON r.kind = e.certificate_type
                                   WHERE r.policy_id = c.policy_id AND e.class_id = p.class_id
-                                    AND e.id_number = p.id_number LIMIT 1))
+                                    AND e.id_number = p.id_number AND e.status = 'passed'),
+                                 m.rate_fen_per_month)
                     ELSE m.rate_fen_per_month END AS rate_fen
         FROM _acc_people p JOIN _payout_scope c USING (class_id)
         LEFT JOIN institution_majors m ON m.institution_id = c.institution_id
              AND m.major = c.major AND m.level IS NOT DISTINCT FROM c.level""",
     )
+
+
+def _by_rate(con: duckdb.DuckDBPyConnection) -> None:
+    """``_acc_rows``: one row per class and rate — its own counts, proposed amount and
+    deductions (2 % of the row's proposed amount per attendance check below 80 %, the
+    violation percentages of it), each rounded half up to the fen; the actual amount
+    never below zero."""
     counts = ", ".join(
         f"count(*) FILTER (excluded = '{c}') AS {c}"
         for c in [c for _, c in COLUMNS] + ["other_excluded"]
     )
-    table = con.sql(f"""
+    adapter.run(
+        con,
+        "accounting: rows",
+        f"""
+        CREATE OR REPLACE TEMP TABLE _acc_rows AS
         WITH people AS (
-            SELECT class_id, any_value(policy_id) AS policy_id, count(*) AS opened, {counts},
+            SELECT class_id, rate_fen, count(*) AS opened, {counts},
                    count(*) FILTER (excluded IS NULL) AS subsidised, any_value(months) AS months,
                    coalesce(CAST(sum(rate_fen * months) FILTER (excluded IS NULL) AS BIGINT), 0)
                        AS proposed_fen
-            FROM _acc_rated GROUP BY class_id),
-        by_rate AS (
-            SELECT class_id, list([rate_fen, n, coalesce(rate_fen * n * months, 0)]
-                                  ORDER BY rate_fen NULLS FIRST) AS by_rate
-            FROM (SELECT class_id, rate_fen, any_value(months) AS months, count(*) AS n
-                  FROM _acc_rated WHERE excluded IS NULL GROUP BY class_id, rate_fen)
-            GROUP BY class_id),
+            FROM _acc_rated GROUP BY class_id, rate_fen),
         checks AS (
             SELECT s.class_id, count(k.checked_on) AS below
             FROM _payout_scope s LEFT JOIN attendance_checks k ON k.class_id = s.class_id
                  AND s.class_check_min_rate IS NOT NULL
-                 AND k.present < k.enrolled * s.class_check_min_rate
+                 AND CAST(k.present AS DECIMAL(18, 4)) < k.enrolled * s.class_check_min_rate
             GROUP BY s.class_id),
         vio AS (SELECT class_id, sum(deduction_rate) AS rate FROM violations GROUP BY class_id),
-        blocks AS (SELECT class_id,
-                          bool_and(rule_code = 'NOTICE_PERIOD_INCOMPLETE') AS only_payment
-                   FROM findings
-                   WHERE id_number IS NULL AND severity = 'block' AND resolved_at IS NULL
-                   GROUP BY class_id)
-        SELECT p.*, coalesce(c.below, 0) AS attendance_checks_below,
-               CAST(coalesce(s.class_check_deduction, 0) * coalesce(c.below, 0)
-                    AS DECIMAL(10, 4)) AS attendance_deduction_rate,
-               CAST(round(CAST(p.proposed_fen AS DECIMAL(20, 4))
-                          * CAST(coalesce(s.class_check_deduction, 0) AS DECIMAL(10, 4))
-                          * coalesce(c.below, 0), 0) AS BIGINT) AS attendance_deduction_fen,
-               CAST(CASE WHEN s.violation_percent THEN coalesce(v.rate, 0) ELSE 0 END
-                    AS DECIMAL(10, 4)) AS violation_rate,
-               CAST(round(CAST(p.proposed_fen AS DECIMAL(20, 4))
-                          * CAST(CASE WHEN s.violation_percent THEN coalesce(v.rate, 0) ELSE 0 END
-                                 AS DECIMAL(10, 4)), 0)
-                    AS BIGINT) AS violation_deduction_fen,
-               b.class_id IS NULL AS payable,
-               -- a block on the payment itself (paid before the notice ran out) does
-               -- not keep the class out of the notice
-               b.class_id IS NULL OR b.only_payment AS noticeable, r.by_rate
-        FROM people p JOIN _payout_scope s USING (class_id)
-        LEFT JOIN checks c USING (class_id) LEFT JOIN vio v USING (class_id)
-        LEFT JOIN blocks b USING (class_id) LEFT JOIN by_rate r USING (class_id)
-        ORDER BY class_id""").to_arrow_table()
+        shares AS (
+            SELECT p.*, coalesce(c.below, 0) AS attendance_checks_below,
+                   CAST(coalesce(s.class_check_deduction, 0) * coalesce(c.below, 0)
+                        AS DECIMAL(10, 4)) AS attendance_deduction_rate,
+                   CAST(CASE WHEN s.violation_percent THEN coalesce(v.rate, 0) ELSE 0 END
+                        AS DECIMAL(10, 4)) AS violation_rate
+            FROM people p JOIN _payout_scope s USING (class_id)
+            LEFT JOIN checks c USING (class_id) LEFT JOIN vio v USING (class_id)),
+        money AS (
+            SELECT *,
+                   CAST(round(CAST(proposed_fen AS DECIMAL(20, 4)) * attendance_deduction_rate, 0)
+                           AS BIGINT) AS attendance_deduction_fen,
+                   CAST(round(CAST(proposed_fen AS DECIMAL(20, 4)) * violation_rate, 0) AS BIGINT)
+                       AS violation_deduction_fen
+            FROM shares)
+        SELECT *, attendance_deduction_fen + violation_deduction_fen AS total_deduction_fen,
+               greatest(proposed_fen - attendance_deduction_fen - violation_deduction_fen, 0)
+                   AS actual_fen
+        FROM money""",
+    )
+
+
+def rows(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The rows by rate of the classes :func:`compute` just filled, highest rate first."""
+    table = con.sql(
+        "SELECT * FROM _acc_rows ORDER BY class_id, rate_fen DESC NULLS LAST"
+    ).to_arrow_table()
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
-    return frame.with_columns(
-        proposed_fen=pl.col("proposed_fen").fill_null(0),
-        total_deduction_fen=pl.col("attendance_deduction_fen") + pl.col("violation_deduction_fen"),
-    ).with_columns(
-        actual_fen=(pl.col("proposed_fen") - pl.col("total_deduction_fen")).clip(lower_bound=0)
-    )
+    return frame
 
 
 def people(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

@@ -1,20 +1,26 @@
-"""Class rules before opening (POLICY.md "Class — before opening").
+"""Class rules before opening (POLICY.md "Class — before opening", reading 14).
 
-Working-day answers (the allowed opening day, the filing deadline) are computed
-per class in :func:`checks.runner.class_params` from the calendar and the
-policy; the rules themselves are set-based SQL. Each builder selects
-``(class_id, id_number, rule_code, match_level, evidence, review)`` with a null
-``id_number``.
+Working-day answers (the allowed opening day, the filing deadline, the working
+days of the course) are computed per class in :func:`checks.params.class_params`
+from the calendar and the policy; the rules themselves are set-based SQL. Each
+builder selects ``(class_id, id_number, rule_code, match_level, evidence,
+review)`` with a null ``id_number``. Shares are compared as exact decimals.
 """
 
 from __future__ import annotations
 
-SCOPED = """(SELECT p.* EXCLUDE (opening, ending, institution_id, venue_id), c.*
+SCOPED = """(SELECT p.* EXCLUDE (opening, ending, institution_id, venue_id), c.*,
+                    c.planned_start AS opening
              FROM _class_params p JOIN classes c USING (class_id) JOIN _scope USING (class_id))"""
+# the class's institution is in the programme's directory on the opening day
+LISTED = """(i.institution_id IS NOT NULL AND coalesce(i.listed_from <= x.opening, false)
+             AND (i.listed_to IS NULL OR i.listed_to >= x.opening))"""
+OPENED = "(x.actual_start IS NOT NULL OR x.status IN ('open', 'completed', 'paid'))"
 
 
 def class_too_large() -> str:
-    """CLASS_TOO_LARGE — more trainees than the policy allows (000/001: 50, in principle)."""
+    """CLASS_TOO_LARGE — more trainees (distinct normalised numbers) than the policy
+    allows: 50 passes, 51 fires (000 §3(三), 001 §5(二): 原则上, overridable)."""
     return f"""
         SELECT x.class_id, NULL, 'CLASS_TOO_LARGE', NULL,
                json_object('trainees', count(DISTINCT r.id_number),
@@ -28,7 +34,7 @@ def class_too_large() -> str:
 
 def opening_date_not_allowed() -> str:
     """OPENING_DATE_NOT_ALLOWED — not the 1st/16th moved to the next working day
-    (000 §3(四)), or after the programme's end (001 §1)."""
+    (000 §3(四)), or after the programme's last December (000 §3(四); 001 §1, §4(三))."""
     return f"""
         SELECT class_id, NULL, 'OPENING_DATE_NOT_ALLOWED', NULL,
                json_object('opening', planned_start, 'next_allowed', next_allowed_opening,
@@ -39,8 +45,8 @@ def opening_date_not_allowed() -> str:
 
 
 def filing_too_late() -> str:
-    """FILING_TOO_LATE — filed after the policy's lead time (000 §3(三), 001 §5(二):
-    5 working days, the opening day not counted)."""
+    """FILING_TOO_LATE — fewer than 5 working days d with filing ≤ d < opening
+    (000 §3(三), 001 §5(二)); a class never filed is OPENED_WITHOUT_APPROVAL only."""
     return f"""
         SELECT class_id, NULL, 'FILING_TOO_LATE', NULL,
                json_object('filed_on', filed_on, 'latest', latest_filing), false
@@ -49,29 +55,40 @@ def filing_too_late() -> str:
 
 
 def opened_without_approval() -> str:
-    """OPENED_WITHOUT_APPROVAL — started before its filing was approved, or never
-    approved (000 §3(三); 001 §5(二); 003 §5 三是)."""
+    """OPENED_WITHOUT_APPROVAL — an opened class never filed, or without an approval
+    dated on or before the opening day (000 §3(三); 001 §5(二); 003 §5 三是)."""
     return f"""
         SELECT class_id, NULL, 'OPENED_WITHOUT_APPROVAL', NULL,
-               json_object('actual_start', actual_start, 'approved_on', approved_on), false
-        FROM {SCOPED}
-        WHERE actual_start IS NOT NULL AND (approved_on IS NULL OR approved_on > actual_start)"""
+               json_object('opened_on', coalesce(actual_start, planned_start),
+                           'filed_on', filed_on, 'approved_on', approved_on), false
+        FROM {SCOPED} x
+        WHERE {OPENED} AND (filed_on IS NULL OR approved_on IS NULL
+                            OR approved_on > coalesce(actual_start, planned_start))"""
 
 
 def institution_not_listed() -> str:
-    """INSTITUTION_NOT_LISTED — not in the directory on the opening day, or on the
-    dishonesty list (000 §3(一), §4(四); 001 §4(一), §5(四); 004 §(十))."""
+    """INSTITUTION_NOT_LISTED — not in the directory on the opening day, barred that
+    day (a dishonesty-list entry in force: permanently in Fushun, 2 years in
+    Shenyang, the black list in Sichuan), or training on an online platform removed
+    for fraud — for life (000 §3(一), §4(四); 001 §4(一), §5(四); 002 §7(二); 004 §(十))."""
+    barred = """EXISTS (SELECT 1 FROM dishonesty_list d WHERE d.subject_type = 'institution'
+                  AND d.credit_code = i.credit_code AND d.listed_from <= x.opening
+                  AND (x.institution_barred_permanently
+                       OR coalesce(d.listed_to, CAST(d.listed_from
+                              + to_years(CAST(coalesce(x.institution_bar_years, 9999) AS INTEGER))
+                              AS DATE)) >= x.opening))"""
+    platform = """(x.platform_fraud_barred AND coalesce(x.hours_online, 0) > 0 AND EXISTS (
+                  SELECT 1 FROM online_platforms o WHERE o.platform = x.online_platform
+                  AND coalesce(o.removed_for_fraud, false)
+                  AND coalesce(o.listed_to < x.opening, true)))"""
     return f"""
         SELECT x.class_id, NULL, 'INSTITUTION_NOT_LISTED', NULL,
                json_object('institution', x.institution_id, 'listed_from', i.listed_from,
-                           'listed_to', i.listed_to), false
+                           'listed_to', i.listed_to, 'in_directory', {LISTED},
+                           'barred', {barred}, 'platform_removed_for_fraud', {platform}),
+               false
         FROM {SCOPED} x LEFT JOIN institutions i USING (institution_id)
-        WHERE i.institution_id IS NULL
-           OR NOT (coalesce(i.listed_from <= x.planned_start, false)
-                   AND (i.listed_to IS NULL OR i.listed_to >= x.planned_start))
-           OR EXISTS (SELECT 1 FROM dishonesty_list d WHERE d.subject_type = 'institution'
-                      AND d.credit_code = i.credit_code AND d.listed_from <= x.planned_start
-                      AND (d.listed_to IS NULL OR d.listed_to >= x.planned_start))"""
+        WHERE NOT {LISTED} OR {barred} OR {platform}"""
 
 
 APPROVED = """(SELECT 1 FROM institution_majors m WHERE m.institution_id = x.institution_id
@@ -81,70 +98,112 @@ APPROVED = """(SELECT 1 FROM institution_majors m WHERE m.institution_id = x.ins
 
 
 def major_not_approved() -> str:
-    """MAJOR_NOT_APPROVED — the major is not among the institution's approved
-    majors on the opening day (000 §1(二); 001 §4(一), annex 1)."""
+    """MAJOR_NOT_APPROVED — the (major, level) is not among the institution's approved
+    majors on the opening day (000 §1(二); 001 §4(一), annex 1); or, where the policy
+    caps the majors of an institution (Shenyang: 3, 原则上), a class of its 4th or
+    later distinct major, counting the institution's filed classes of approved
+    majors in filing order. Not judged for an institution outside the directory."""
     return f"""
+        WITH ranked AS (
+            -- each approved major's place among the institution's majors, by first filing
+            SELECT institution_id, major, level,
+                   dense_rank() OVER (PARTITION BY institution_id, policy_id
+                                      ORDER BY first_filed, major, level) AS place
+            FROM (SELECT x.institution_id, x.policy_id, x.major, x.level,
+                         min(x.filed_on) AS first_filed
+                  FROM classes x WHERE x.filed_on IS NOT NULL AND EXISTS {APPROVED}
+                  GROUP BY ALL))
         SELECT x.class_id, NULL, 'MAJOR_NOT_APPROVED', NULL,
-               json_object('institution', x.institution_id, 'major', x.major, 'level', x.level),
+               json_object('institution', x.institution_id, 'major', x.major, 'level', x.level,
+                           'approved', EXISTS {APPROVED}, 'place', k.place,
+                           'limit', x.max_majors),
                false
-        FROM {SCOPED} x WHERE NOT EXISTS {APPROVED}"""
+        FROM {SCOPED} x LEFT JOIN institutions i USING (institution_id)
+        LEFT JOIN ranked k ON k.institution_id = x.institution_id AND k.major = x.major
+             AND k.level IS NOT DISTINCT FROM x.level
+        WHERE {LISTED} AND (NOT EXISTS {APPROVED}
+                            OR (x.max_majors IS NOT NULL AND k.place > x.max_majors))"""
 
 
 def venue_not_approved() -> str:
-    """VENUE_NOT_APPROVED — not the institution's own venue verified on site before
-    opening (000 §1(三); 001 §4(一); 002 §4(三))."""
+    """VENUE_NOT_APPROVED — not at a venue of the institution's own verified on site on
+    or before the opening day (000 §1(三); 001 §4(一); 002 §4(三)); not judged when
+    off-site delivery (送教上门) is noted in the filed plan, nor for an institution
+    outside the directory."""
     return f"""
         SELECT x.class_id, NULL, 'VENUE_NOT_APPROVED', NULL,
-               json_object('venue', x.venue_id, 'owned', v.owned, 'verified_on', v.verified_on),
+               json_object('venue', x.venue_id, 'owner', v.institution_id, 'owned', v.owned,
+                           'verified_on', v.verified_on),
                false
-        FROM {SCOPED} x LEFT JOIN venues v ON v.venue_id = x.venue_id
-        WHERE x.own_venue_required AND NOT (coalesce(v.owned, false)
-              AND v.institution_id = x.institution_id
-              AND coalesce(v.verified_on <= x.planned_start, false))"""
+        FROM {SCOPED} x LEFT JOIN institutions i USING (institution_id)
+        LEFT JOIN venues v ON v.venue_id = x.venue_id
+        WHERE x.own_venue_required AND NOT coalesce(x.offsite_filed, false) AND {LISTED}
+          AND NOT (coalesce(v.owned, false) AND v.institution_id = x.institution_id
+                   AND coalesce(v.verified_on <= x.opening, false))"""
 
 
 def hours_out_of_range() -> str:
-    """HOURS_OUT_OF_RANGE — fewer class-hours a day than the policy's minimum, fewer in
-    all than an approved major requires, Zhengning's category minimum and 70 %
-    practice, Liaoning's online share and platform list
-    (000 §1(三); 001 §4(三), annex 1; 002 §2(四), §3; 003 §4 五是, §5 一是)."""
+    """HOURS_OUT_OF_RANGE — (reading 14) a duration outside the policy's 3–6 months or
+    different from the major's fixed months; fewer class-hours a day than the
+    minimum; fewer hours in all than hours a day × working days (not taught every
+    working day) or than the major requires; Zhengning's category minimums and 70 %
+    practice; Liaoning's online share above 50 % for a practical occupation, or a
+    platform not on the province's list that day (000 §1(三); 001 §4(三), annex 1;
+    002 §2(四), §3; 003 §4 五是, §5 一是)."""
+    online_listed = """(o.platform IS NOT NULL AND o.listed_from IS NOT NULL
+                        AND o.listed_from <= x.opening
+                        AND (o.listed_to IS NULL OR o.listed_to >= x.opening))"""
     return f"""
         SELECT x.class_id, NULL, 'HOURS_OUT_OF_RANGE', NULL,
-               json_object('hours_per_day', x.hours_per_day, 'hours_total', x.hours_total,
-                           'required', m.required_hours, 'practice', x.hours_practice,
-                           'online', x.hours_online, 'platform', x.online_platform), false
+               json_object('months', x.months, 'fixed_months', m.months,
+                           'hours_per_day', x.hours_per_day, 'hours_total', x.hours_total,
+                           'working_days', x.workdays, 'required', m.required_hours,
+                           'practice', x.hours_practice, 'online', x.hours_online,
+                           'platform', x.online_platform), false
         FROM {SCOPED} x
         LEFT JOIN institution_majors m ON m.institution_id = x.institution_id
              AND m.major = x.major AND m.level IS NOT DISTINCT FROM x.level
         LEFT JOIN online_platforms o ON o.platform = x.online_platform
-        WHERE (x.min_hours_per_day IS NOT NULL AND x.hours_per_day < x.min_hours_per_day)
+        WHERE (x.months_min IS NOT NULL
+               AND (x.months NOT BETWEEN x.months_min AND x.months_max
+                    OR x.months IS DISTINCT FROM coalesce(m.months, x.months)))
+           OR (x.min_hours_per_day IS NOT NULL AND x.hours_per_day < x.min_hours_per_day)
+           OR (x.every_working_day AND x.workdays IS NOT NULL
+               AND x.hours_total < x.hours_per_day * x.workdays)
            OR (x.min_hours_per_day IS NOT NULL AND m.required_hours IS NOT NULL
                AND x.hours_total < m.required_hours)
            OR (x.category_minimum IS NOT NULL AND x.hours_total < x.category_minimum)
            OR (x.min_practice_share IS NOT NULL
-               AND x.hours_practice < x.hours_total * x.min_practice_share)
+               AND CAST(coalesce(x.hours_practice, 0) AS DECIMAL(18, 4))
+                   < x.hours_total * x.min_practice_share)
            OR (x.max_online_share IS NOT NULL AND coalesce(x.hours_online, 0) > 0 AND (
                   (NOT coalesce(m.knowledge_based, false)
-                   AND x.hours_online > x.hours_total * x.max_online_share)
-                  OR o.platform IS NULL OR o.listed_from IS NULL OR o.listed_from > x.planned_start
-                  OR coalesce(o.removed_for_fraud, false)))"""
+                   AND CAST(x.hours_online AS DECIMAL(18, 4))
+                       > x.hours_total * x.max_online_share)
+                  OR (x.platform_list_required AND NOT {online_listed})))"""
 
 
 def project_not_published() -> str:
-    """PROJECT_NOT_PUBLISHED — no published project, or one that differs in
-    trainees, duration, occupation or rate (004 §(三))."""
+    """PROJECT_NOT_PUBLISHED — no project published by the opening day, or one that
+    differs in trainees, duration, occupation or rate (004 §(三): 原则上)."""
+    trainees = (
+        "(SELECT count(DISTINCT id_number) FROM roster_entries r WHERE r.class_id = x.class_id)"
+    )
     return f"""
         SELECT x.class_id, NULL, 'PROJECT_NOT_PUBLISHED', NULL,
-               json_object('project', x.project_ref, 'published_trainees', j.trainees,
-                           'trainees', (SELECT count(DISTINCT id_number) FROM roster_entries r
-                                        WHERE r.class_id = x.class_id)), false
+               json_object('project', x.project_ref, 'published_on', j.published_on,
+                           'published_trainees', j.trainees, 'trainees', {trainees},
+                           'published_months', j.months, 'months', x.months,
+                           'occupation', j.occupation, 'major', x.major,
+                           'published_rate_fen', j.rate_fen_per_month,
+                           'rate_fen', m.rate_fen_per_month), false
         FROM {SCOPED} x LEFT JOIN published_projects j ON j.project_ref = x.project_ref
         LEFT JOIN institution_majors m ON m.institution_id = x.institution_id
              AND m.major = x.major AND m.level IS NOT DISTINCT FROM x.level
         WHERE x.project_required AND (j.project_ref IS NULL
-           OR j.trainees <> (SELECT count(DISTINCT id_number) FROM roster_entries r
-                             WHERE r.class_id = x.class_id)
-           OR j.months <> x.months OR j.occupation <> x.major
+           OR coalesce(j.published_on > x.opening, false)
+           OR j.trainees IS DISTINCT FROM {trainees}
+           OR j.months IS DISTINCT FROM x.months OR j.occupation IS DISTINCT FROM x.major
            OR j.rate_fen_per_month IS DISTINCT FROM m.rate_fen_per_month)"""
 
 

@@ -140,10 +140,14 @@ def _consistency(filing: dict[str, Any]) -> list[str]:
     return problems
 
 
+# what a check run writes: an overlay gives each its own empty table
+WRITTEN = ("findings", "links")
+
+
 def attach_readonly(path: Path, *, draft_class: str | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory database exposing every table of the warehouse at ``path``
-    (attached read-only as ``wh``) as a view of the same name — except ``findings``,
-    which the caller provides. With ``draft_class``, ``classes`` and
+    (attached read-only as ``wh``) as a view of the same name — except the tables a
+    run writes (:data:`WRITTEN`), which the caller provides. With ``draft_class``, ``classes`` and
     ``roster_entries`` also show the rows of ``_draft_classes`` /
     ``_draft_roster_entries`` in place of that class's filed ones."""
     source = warehouse.connect(path, read_only=True)  # checks the schema version
@@ -163,7 +167,7 @@ def attach_readonly(path: Path, *, draft_class: str | None = None) -> duckdb.Duc
         ).fetchall()
     ]
     for table in tables:
-        if table == "findings":
+        if table in WRITTEN:
             continue
         if draft_class is not None and table in ("classes", "roster_entries"):
             con.execute(f"CREATE TABLE _draft_{table} AS FROM wh.{table} LIMIT 0")
@@ -184,7 +188,8 @@ def overlay(
     class and its roster in place, and an empty ``findings`` table."""
     class_id = filing["class_id"]
     con = attach_readonly(path, draft_class=class_id)
-    con.execute("CREATE TABLE findings AS FROM wh.findings LIMIT 0")
+    for table in WRITTEN:
+        con.execute(f"CREATE TABLE {table} AS FROM wh.{table} LIMIT 0")
     columns = list(filing)
     con.execute(
         f"INSERT INTO _draft_classes ({', '.join(columns)}, _source) "

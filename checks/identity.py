@@ -1,56 +1,81 @@
-"""Identity and roster rules — every stage (POLICY.md "Identity and roster").
+"""Identity and roster rules — every stage (POLICY.md "Identity and roster",
+readings 2–3).
 
-Each builder returns SQL selecting finding rows
-``(class_id, id_number, rule_code, match_level, evidence)`` for the classes in
-``_scope`` (their roster rows are in ``_roster``, with ``id_ok``, built once per run
-by the runner); the runner joins them to ``_class_rules`` for severity and policy.
+Each builder selects finding rows ``(class_id, id_number, rule_code, match_level,
+evidence, review)`` for the classes in ``_scope`` (their roster rows are in
+``_roster``, with ``id_ok``; the registry records linked to each trainee are in
+the ``_l_*`` tables of :mod:`checks.links`).
 """
 
 from __future__ import annotations
 
+from checks.links import REGISTRIES
+
 
 def id_invalid() -> str:
-    """ID_INVALID — the roster's number is not a valid GB 11643-1999 number
-    (000 §3(二)(三); 002 §4(二) 实名注册; 004 §(九))."""
+    """ID_INVALID — the roster's number, once normalised, is not a valid GB 11643-1999
+    number (000 §3(二)(三); 002 §4(二) 实名注册; 004 §(九))."""
     return """
-        SELECT DISTINCT r.class_id, r.id_number, 'ID_INVALID' AS rule_code,
-               NULL AS match_level,
-               json_object('source', 'roster_entries', 'row', r.seq,
-                           'id_number_as_typed_masked', mask_id(r.id_number_raw)) AS evidence,
+        SELECT r.class_id, r.id_number, 'ID_INVALID' AS rule_code, NULL AS match_level,
+               json_object('source', 'roster_entries', 'rows', list(r.seq ORDER BY r.seq),
+                           'id_number_as_typed_masked', mask_id(any_value(r.id_number_raw)))
+                   AS evidence,
                false AS review
-        FROM _roster r WHERE NOT r.id_ok"""
+        FROM _roster r WHERE NOT r.id_ok GROUP BY r.class_id, r.id_number"""
 
 
 def roster_duplicate() -> str:
-    """ROSTER_DUPLICATE — the same person twice in one roster (000 §1(一): once a
-    person). One finding per person; the second entry is the one blocked."""
+    """ROSTER_DUPLICATE — the same normalised number twice in one roster, or in two
+    rosters of one filing batch (000 §1(一): once a person)."""
     return """
-        SELECT r.class_id, r.id_number, 'ROSTER_DUPLICATE' AS rule_code, NULL AS match_level,
-               json_object('source', 'roster_entries', 'rows', list(r.seq ORDER BY r.seq))
-                   AS evidence, false AS review
-        FROM roster_entries r JOIN _scope USING (class_id)
-        GROUP BY r.class_id, r.id_number
-        HAVING count(*) > 1"""
+        SELECT class_id, id_number, 'ROSTER_DUPLICATE', NULL,
+               json_object('source', 'roster_entries', 'rows', rows, 'batch', batch,
+                           'classes', others), false
+        FROM (
+            SELECT r.class_id, r.id_number, list(r.seq ORDER BY r.seq) AS rows,
+                   any_value(c.filing_batch) AS batch,
+                   (SELECT list(DISTINCT o.class_id ORDER BY o.class_id)
+                    FROM roster_entries o JOIN classes oc USING (class_id)
+                    WHERE o.id_number = r.id_number AND o.class_id <> r.class_id
+                      AND oc.filing_batch = any_value(c.filing_batch)) AS others
+            FROM roster_entries r JOIN _scope USING (class_id) JOIN classes c USING (class_id)
+            GROUP BY r.class_id, r.id_number)
+        WHERE len(rows) > 1 OR len(coalesce(others, [])) > 0"""
+
+
+def _names() -> str:
+    """Every name recorded under exactly the trainee's number, in every registry that
+    holds names (the dishonesty list holds none)."""
+    parts = [
+        f"SELECT class_id, person, '{registry}' AS source, CAST({key} AS VARCHAR) AS key, name "
+        f"FROM {table} WHERE NOT fuzzy AND name IS NOT NULL"
+        for registry, (table, _, key) in REGISTRIES.items()
+        if registry != "dishonesty_list"
+    ]
+    return " UNION ALL ".join(parts)
 
 
 def id_name_mismatch() -> str:
-    """ID_NAME_MISMATCH — the roster's name differs from the household register's
-    name for that number (002 §4(二); 004 §(九)); near-identical names (variant,
-    same pinyin, one character) are a review, others the policy's severity.
-    Names are compared by ``name_level`` (crosscheck.names: characters, not bytes)."""
-    return """
-        SELECT class_id, id_number, 'ID_NAME_MISMATCH' AS rule_code, level AS match_level,
-               json_object('source', 'household_registration', 'key', id_number,
-                           'roster_name', roster_name, 'registered_name', registered_name,
-                           'match_level', level, 'provenance', extract) AS evidence,
-               false AS review
+    """ID_NAME_MISMATCH — the roster's name differs from a name recorded under that
+    number in any registry (002 §4(二); 004 §(九); reading 3): near-identical names
+    (traditional/simplified, same pinyin, same length ≥ 3 with one character
+    different) are a review, others the policy's severity. Names are compared by
+    ``name_level`` (crosscheck.names: characters, not bytes)."""
+    return f"""
+        SELECT class_id, id_number, 'ID_NAME_MISMATCH',
+               CASE WHEN bool_or(level = 'different') THEN 'different' ELSE min(level) END,
+               json_object('roster_name', any_value(roster_name),
+                           'records', list(json_object('source', source, 'key', key,
+                                                       'name', name, 'match_level', level)
+                                           ORDER BY source, key)),
+               false
         FROM (
-            SELECT DISTINCT r.class_id, r.id_number, r.name AS roster_name,
-                   r.registered_name, name_level(r.name, r.registered_name) AS level,
-                   r.registered_extract AS extract
-            FROM _roster r
-            WHERE r.registered_name IS NOT NULL AND r.name IS DISTINCT FROM r.registered_name)
-        WHERE level <> 'exact'"""
+            SELECT t.class_id, t.id_number, t.roster_name, n.source, n.key, n.name,
+                   name_level(t.roster_name, n.name) AS level
+            FROM _trainees t JOIN ({_names()}) n
+              ON n.class_id = t.class_id AND n.person = t.id_number)
+        WHERE level <> 'exact'
+        GROUP BY class_id, id_number"""
 
 
 RULES = {

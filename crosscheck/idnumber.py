@@ -84,6 +84,14 @@ def normalize(raw: str) -> str:
     return text.upper()
 
 
+def stored(raw: str) -> str:
+    """The number as crosscheck stores and compares it, roster or registry (POLICY.md
+    reading 2): :func:`normalize`, and a 15-digit legacy number upgraded to 18
+    characters. Anything else is kept as normalised (and found invalid)."""
+    text = normalize(raw)
+    return upgrade15(text) if _SHAPE_15.fullmatch(text) else text
+
+
 def check_digit(first17: str) -> str:
     """The ISO 7064 MOD 11-2 check character for the first 17 digits."""
     if len(first17) != 17 or not first17.isascii() or not first17.isdigit():

@@ -102,7 +102,7 @@ class MatchLevel(StrEnum):
     EXACT = "exact"  # identical after NFKC, whitespace and dot clean-up
     VARIANT = "variant"  # identical once traditional → simplified / dots ignored
     SAME_PINYIN = "same_pinyin"  # homophones: 张伟 / 张玮
-    ONE_CHARACTER = "one_character"  # one character inserted, dropped or replaced
+    ONE_CHARACTER = "one_character"  # same length ≥ 3, one character replaced
     DIFFERENT = "different"
 
     @property
@@ -183,6 +183,12 @@ class NameComparison:
         }
 
 
+def _one_replaced(a: str, b: str) -> bool:
+    """Same length, at least 3 characters, exactly one of them different (POLICY.md
+    reading 3: a character dropped or added is not near-identical)."""
+    return len(a) == len(b) >= 3 and sum(x != y for x, y in zip(a, b, strict=True)) == 1
+
+
 def compare(a: str, b: str) -> NameComparison:
     """Compare two names and name the strongest level that holds."""
     distance = char_distance(a, b)
@@ -195,7 +201,7 @@ def compare(a: str, b: str) -> NameComparison:
         level = MatchLevel.VARIANT
     elif pinyin_key(a) == pinyin_key(b):
         level = MatchLevel.SAME_PINYIN
-    elif distance == 1 and min(len(normal_form(a)), len(normal_form(b))) >= 2:
+    elif _one_replaced(normal_form(a), normal_form(b)):
         level = MatchLevel.ONE_CHARACTER
     else:
         level = MatchLevel.DIFFERENT

@@ -89,10 +89,14 @@ def test_fushun_worked_example(con: duckdb.DuckDBPyConnection) -> None:
     P02 social insurance; P03 failed; P04 absent *and* materials failed → 未报名参加考试
     (the annex's order); P05 subsidised elsewhere → 其他原因. Subsidised: P06 own
     graduate 1000, P07 vocational qualification 2000, P08 special ability 1500,
-    P09 skill level 2000, P10 special ability 1500 (a roster duplicate does not
-    exclude). Proposed = (1000+2000+1500+2000+1500) × 4 months = 32,000.00 CNY.
+    P09 skill level 2000, P10 special ability 1500 (a review finding excludes no one).
+    Proposed = (1000+2000+1500+2000+1500) × 4 months = 32,000.00 CNY.
     Attendance checks 40/50 (exactly 80 %: not below), 39/50 and 30/50 → 2 × 2 % =
     4 % = 1,280.00; violation 5 % = 1,600.00; actual 32,000 − 2,880 = 29,120.00 CNY.
+    One row per rate, highest first, each with its own deductions: 2000 → 16,000.00
+    (−640.00 −800.00); 1500 → 12,000.00 (−480.00 −600.00); 1000 → 4,000.00 (−160.00
+    −200.00); the excluded without a certificate or a directory rate in a row of
+    their own at no rate.
     """
     _class(con, "K1")
     people = [f"P{i:02d}" for i in range(1, 11)]
@@ -105,9 +109,9 @@ def test_fushun_worked_example(con: duckdb.DuckDBPyConnection) -> None:
         ("P04", "MATERIALS_INCOMPLETE"),
         ("P04", "EXAM_ABSENT"),
         ("P05", "DUPLICATE_SUBSIDY"),
-        ("P10", "ROSTER_DUPLICATE"),
     ]:
         _finding(con, "K1", person, code, "exclude")
+    _finding(con, "K1", "P10", "LOW_ATTENDANCE", "review")
     _finding(con, "K1", "P06", "OWN_GRADUATE", "rate")
     for person, certificate in [
         ("P06", "skill_level"),
@@ -133,11 +137,21 @@ def test_fushun_worked_example(con: duckdb.DuckDBPyConnection) -> None:
     assert row["violation_deduction_fen"] == 160_000
     assert row["total_deduction_fen"] == 288_000
     assert row["actual_fen"] == 2_912_000
-    assert sorted(map(tuple, row["by_rate"])) == [
-        (100_000, 1, 400_000),
-        (150_000, 2, 1_200_000),
+    assert [tuple(r) for r in row["by_rate"]] == [
         (200_000, 2, 1_600_000),
+        (150_000, 2, 1_200_000),
+        (100_000, 1, 400_000),
+        (None, 0, 0),
     ]
+    rows = {r["rate_fen"]: r for r in accounting.rows(con).iter_rows(named=True)}
+    assert (
+        rows[200_000]["attendance_deduction_fen"],
+        rows[200_000]["violation_deduction_fen"],
+    ) == (
+        64_000,
+        80_000,
+    )
+    assert (rows[100_000]["actual_fen"], rows[None]["opened"]) == (400_000 - 16_000 - 20_000, 5)
     assert row["payable"]
     # each trainee's share of the proposed amount adds up to it
     shares = accounting.people(con)

@@ -23,8 +23,10 @@ from crosscheck.names import MatchLevel
         ("阿依古丽·买买提", "阿依古丽买买提", MatchLevel.VARIANT),  # dot dropped
         ("张伟", "张玮", MatchLevel.SAME_PINYIN),  # homophone
         ("王小明", "王晓明", MatchLevel.SAME_PINYIN),
-        ("张伟", "李伟", MatchLevel.ONE_CHARACTER),
-        ("王小明", "王小", MatchLevel.ONE_CHARACTER),
+        # POLICY.md reading 3: one character different counts only at the same length ≥ 3
+        ("张晓明", "张晓东", MatchLevel.ONE_CHARACTER),
+        ("张伟", "李伟", MatchLevel.DIFFERENT),
+        ("王小明", "王小", MatchLevel.DIFFERENT),
         ("张伟", "李娜", MatchLevel.DIFFERENT),
         ("张", "李", MatchLevel.DIFFERENT),  # one character off, but nothing in common
         ("张伟", "", MatchLevel.DIFFERENT),

@@ -64,6 +64,15 @@ PLATFORMS = {
     "removed": ("某违规在线平台", D(2023, 1, 1), D(2024, 6, 30), True),
 }
 NAMES = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄勇", "周杰", "吴婷"]
+PERSON_KEYED = {
+    "household_registration",
+    "student_status",
+    "pension_contributions",
+    "business_licences",
+    "training_records",
+    "dishonesty_list",
+    "provincial_training_system",
+}
 _FULL = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
@@ -130,9 +139,17 @@ class Built:
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     class_labels: dict[str, str] = field(default_factory=dict)  # class_id -> label
     person_labels: dict[str, str] = field(default_factory=dict)  # normalised ID -> label
-    as_of: D = D(2025, 12, 31)
+    as_of: D = field(default_factory=lambda: D(2025, 12, 31))
 
     def add(self, table: str, **row: Any) -> None:
+        if table in PERSON_KEYED and row.get("id_number") is not None:
+            # stored as the loader stores it: normalised, the raw text kept when it
+            # differed, the block (region + birth date) beside it
+            raw = row["id_number"]
+            row["id_number"] = idnumber.stored(raw)
+            row["id_number_raw"] = raw if raw != row["id_number"] else None
+            if table != "provincial_training_system":
+                row["id_block"] = row["id_number"][:14]
         self.rows.setdefault(table, []).append(row)
 
 
@@ -392,7 +409,7 @@ class _ClassBuild:
                     "roster_entries",
                     class_id=self.class_id,
                     seq=seq,
-                    id_number=idnumber.normalize(typed),
+                    id_number=idnumber.stored(typed),
                     id_number_raw=typed,
                     name=person.spec.roster_name or person.name,
                     sex=None,
@@ -401,7 +418,7 @@ class _ClassBuild:
                     education=None,
                     phone_masked=None,
                 )
-                self.out.person_labels.setdefault(idnumber.normalize(typed), person.label)
+                self.out.person_labels.setdefault(idnumber.stored(typed), person.label)
             self.trainee_payout(person)
 
     # ------------------------------------------------------------ per trainee
@@ -421,7 +438,7 @@ class _ClassBuild:
 
     def trainee_payout(self, person: Person) -> None:
         t = person.spec
-        number = idnumber.normalize(id_form(person.number, t.roster_id))
+        number = idnumber.stored(id_form(person.number, t.roster_id))
         reasons = set(t.because)
         dropped = t.dropped or (
             self.opening + (self.end - self.opening) // 3 if "DROPPED_OUT" in reasons else None
@@ -576,7 +593,6 @@ def _registries(out: Built, person: Person, facts: model.ClassFacts, end: D) -> 
             city_code="2101",
             month_from=_month(p.start),
             month_to=_month(p.end or p.start),
-            id_block=id_form(number, p.id)[:14],  # kept by the loader (migration 0003)
         )
     licences = list(t.licences)
     if "BUSINESS_DURING_TRAINING" in reasons:
@@ -702,8 +718,8 @@ def build(case: model.Case) -> Built:
     out = Built(as_of=case.as_of or min(max(ends) + 60 * DAY, D(2026, 12, 31)))
     seen_institutions: set[str] = set()
     for label, facts, class_id, members in classes:
-        other = next((o for o in case.others if o.label == label), None)
-        inst = "I0001" if other is None or other.institution == "same" else f"I-{label}"
+        found = next((o for o in case.others if o.label == label), None)
+        inst = "I0001" if found is None or found.institution == "same" else f"I-{label}"
         builder = _ClassBuild(out, case, facts, class_id, inst)
         if inst in seen_institutions:
             # the institution and its directory rows come from the first class that

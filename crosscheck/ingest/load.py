@@ -10,6 +10,7 @@ twice changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import time
@@ -21,7 +22,7 @@ from typing import Any, Literal
 import duckdb
 import polars as pl
 
-from crosscheck import regions, warehouse
+from crosscheck import idnumber, regions, warehouse
 from crosscheck.ingest import gate
 from crosscheck.ingest.sources import Source
 from crosscheck.ingest.sql import content_hash, id_valid, quoted
@@ -110,6 +111,7 @@ def load(
             return Outcome(
                 source.name, "unchanged", seconds=time.perf_counter() - started, detail="没有新记录"
             )
+        _normalise_ids(con, source)
         keys = quoted(list(source.key_columns))
         read, distinct = con.execute(
             f"SELECT count(*), count(DISTINCT hash({keys})) FROM _stage"
@@ -214,6 +216,29 @@ def load(
     )
 
 
+def _stored_id(value: str | None) -> str | None:
+    return None if value is None else idnumber.stored(value)
+
+
+def _normalise_ids(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """Every ID number the extract holds, as crosscheck stores it (POLICY.md reading 2:
+    NFKC, whitespace removed, upper case; a 15-digit number upgraded), the text as
+    sent kept in ``_id_raw`` when it differed. A producer never has to pre-clean.
+    Only numbers that are not already clean go through Python."""
+    if "id_number" not in source.columns:
+        return
+    with contextlib.suppress(duckdb.Error):  # already registered on this connection
+        con.create_function("stored_id", _stored_id, ["VARCHAR"], "VARCHAR")
+    con.execute("ALTER TABLE _stage ADD COLUMN _id_raw VARCHAR")
+    if "id_number_raw" in source.columns:  # a roster: the number from the text as typed
+        con.execute("""
+            UPDATE _stage SET id_number = stored_id(id_number_raw)
+            WHERE coalesce(id_number, '') = '' AND id_number_raw IS NOT NULL""")
+    con.execute("""
+        UPDATE _stage SET _id_raw = id_number, id_number = stored_id(id_number)
+        WHERE id_number IS NOT NULL AND NOT regexp_full_match(id_number, '[0-9]{17}[0-9X]')""")
+
+
 def _id_rule(source: Source) -> str:
     if source.id_column is None:
         return "true"
@@ -283,12 +308,15 @@ def _merge(
     # several times faster from sorted keys, and a lookup's rows sit together. The
     # pension register also keeps its blocking key (region + birth date), indexed.
     order = " ORDER BY id_number" if "id_number" in cols else ""
-    block = ", id_block" if source.name == "pension_contributions" else ""
-    block_value = ", substr(id_number, 1, 14)" if block else ""
+    extra, values = "", ""
+    if "id_block" in _columns(con, source.name):
+        extra, values = ", id_number_raw, id_block", ", _id_raw, substr(id_number, 1, 14)"
+    elif "id_number_raw" in _columns(con, source.name):
+        extra, values = ", id_number_raw", ", _id_raw"
     inserted = con.execute(
         f"""
-        INSERT INTO "{source.name}" ({quoted(cols)}, _source, _extract, _row, _loaded_at{block})
-        SELECT {quoted(cols)}, ?, _extract, _row, ?{block_value} FROM _good g
+        INSERT INTO "{source.name}" ({quoted(cols)}, _source, _extract, _row, _loaded_at{extra})
+        SELECT {quoted(cols)}, ?, _extract, _row, ?{values} FROM _good g
         WHERE NOT EXISTS (SELECT 1 FROM "{source.name}" t WHERE t.{key} = g.{key}){order}""",
         [source.name, now],
     ).fetchall()[0][0]
@@ -300,14 +328,20 @@ def _merge(
 _LARGE = 100_000  # rows in one load above which the lookup indexes are rebuilt
 
 
-def _replace(con: duckdb.DuckDBPyConnection, source: Source, now: dt.datetime) -> tuple[int, int]:
-    """A snapshot replaces the table whole (the columns the warehouse keeps)."""
-    kept = {
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    return {
         r[0]
         for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [source.name]
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "AND table_schema = 'main' AND table_catalog <> 'temp'",
+            [table],
         ).fetchall()
     }
+
+
+def _replace(con: duckdb.DuckDBPyConnection, source: Source, now: dt.datetime) -> tuple[int, int]:
+    """A snapshot replaces the table whole (the columns the warehouse keeps)."""
+    kept = _columns(con, source.name)
     cols = quoted([c for c in source.columns if c in kept])
     removed = con.execute(f'DELETE FROM "{source.name}"').fetchall()[0][0]
     inserted = con.execute(

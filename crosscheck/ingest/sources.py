@@ -66,7 +66,7 @@ SOURCES = {
             "record_key",
             ("record_key", "id_number", "role", "entity_type", "established_on", "status"),
             value_sets={
-                "role": ("operator", "legal_representative", "investor"),
+                "role": ("operator", "legal_representative", "investor", "supervisor"),
                 "entity_type": ("个体工商户", "企业"),
                 "status": ("active", "deregistered", "revoked"),
             },

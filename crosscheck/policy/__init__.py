@@ -5,7 +5,7 @@ fushun = get("fushun-2023")
 fushun.class_rules.max_trainees.value   # 50, source "001 §5(二)"
 """
 
-from crosscheck.policy.loader import get, in_force, load_all, load_file
+from crosscheck.policy.loader import bundled, get, in_force, load_all, load_file
 from crosscheck.policy.model import Param, Policy
 
-__all__ = ["Param", "Policy", "get", "in_force", "load_all", "load_file"]
+__all__ = ["Param", "Policy", "bundled", "get", "in_force", "load_all", "load_file"]

@@ -80,6 +80,11 @@ def _bundled() -> dict[str, Policy]:
     return load_all()
 
 
+def bundled() -> dict[str, Policy]:
+    """The bundled policies by id, read once per process."""
+    return _bundled()
+
+
 def get(policy_id: str) -> Policy:
     """A bundled policy by id, with the known ids listed when it does not exist."""
     policies = _bundled()

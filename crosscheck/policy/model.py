@@ -98,6 +98,7 @@ class Cohort(_Strict):
         None
     )
     full_time_only: Param[bool] | None = None
+    levels: Param[list[str]] | None = None  # study levels that count for the cohort
     also_eligible: Param[list[str]] | None = None
     household_provinces: Param[list[str]] | None = None
     school_provinces: Param[list[str]] | None = None

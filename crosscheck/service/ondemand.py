@@ -58,7 +58,8 @@ class OnDemand:
                 self._stamp = stamp
             cursor = self._base.cursor()
         cursor.execute("SET enable_progress_bar = false")
-        cursor.execute("CREATE TEMP TABLE findings AS FROM wh.findings LIMIT 0")
+        for table in draft.WRITTEN:
+            cursor.execute(f"CREATE TEMP TABLE {table} AS FROM wh.{table} LIMIT 0")
         return cursor
 
     def opening(self, class_id: str, as_of: dt.date, who: str) -> review.Review:

@@ -119,16 +119,16 @@ def connect(
     return con
 
 
-# The lookup indexes of migration 0003: table -> (index, column). A large load drops
+# The lookup indexes of migrations 0003–0004: table -> (index, column). A large load drops
 # and rebuilds them in its own transaction (maintaining an ART index row by row
 # costs several times the insert).
 LOOKUP_INDEXES: dict[str, list[tuple[str, str]]] = {
-    "household_registration": [("ix_household_registration_id", "id_number")],
-    "student_status": [("ix_student_status_id", "id_number")],
+    "household_registration": [("ix_household_registration_block", "id_block")],
+    "student_status": [("ix_student_status_block", "id_block")],
     "pension_contributions": [("ix_pension_contributions_block", "id_block")],
-    "business_licences": [("ix_business_licences_id", "id_number")],
-    "training_records": [("ix_training_records_id", "id_number")],
-    "dishonesty_list": [("ix_dishonesty_list_id", "id_number")],
+    "business_licences": [("ix_business_licences_block", "id_block")],
+    "training_records": [("ix_training_records_block", "id_block")],
+    "dishonesty_list": [("ix_dishonesty_list_block", "id_block")],
 }
 
 

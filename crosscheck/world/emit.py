@@ -25,7 +25,9 @@ COLUMNS = [
     ("EXAM_ABSENT", "exam_absent"),
     ("MATERIALS_INCOMPLETE", "materials_failed"),
 ]
-NOT_EXCLUDING = {"ROSTER_DUPLICATE", "DUPLICATE_CERTIFICATION_SUBSIDY"}
+# every block or exclude finding on a trainee excludes them, but this one: it refuses
+# only the separate certification payment (POLICY.md "Subsidy accounting")
+NOT_EXCLUDING = {"DUPLICATE_CERTIFICATION_SUBSIDY"}
 CERT_RATES = {"skill_level": 200000, "vocational_qualification": 200000, "special_ability": 150000}
 OWN_GRADUATE_RATE = 100000
 
@@ -324,8 +326,9 @@ def class_rows(
             rows["operations/attendance_checks"].append(
                 {"class_id": plan.class_id, "checked_on": day, "enrolled": n, "present": present}
             )
-    if not plan.payout_ready:
+    if not plan.ended:
         return
+    # acceptance is applied for before the end: every ended class has it
     lead = plan.extra.get("acceptance_lead", rng.randint(10, 14))
     applied = plan.cal.add_workdays(plan.end, -lead)
     rows["operations/completion_acceptance"].append(
@@ -337,6 +340,8 @@ def class_rows(
             "accepted": True,
         }
     )
+    if not plan.payout_ready:
+        return
     if "violation_rate" in plan.extra:
         rows["operations/violations"].append(
             {
@@ -386,59 +391,73 @@ def _fen(amount: Decimal) -> int:
 
 
 def accounting(plan: ClassPlan, trainees: list[Trainee]) -> dict[str, Any] | None:
-    """The expected 补贴核算表 row of a completed Shenyang or Fushun class."""
-    if not plan.payout_ready or plan.policy.id not in ("fushun-2023", "shenyang-2022"):
+    """The expected 补贴核算表 of an ended Shenyang or Fushun class: one row per rate
+    (highest first), each with its own counts and deductions; the class's figures are
+    the sums of its rows."""
+    if not plan.ended or plan.policy.id not in ("fushun-2023", "shenyang-2022"):
         return None
-    counts = dict.fromkeys([c for _, c in COLUMNS] + ["other_excluded"], 0)
-    by_rate: dict[int | None, int] = defaultdict(int)
+    rows: dict[int | None, dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(
+            ["opened", *(c for _, c in COLUMNS), "other_excluded", "subsidised"], 0
+        )
+    )
     for t in trainees:
         codes = {e.code: e.severity for e in t.expected}
         column = next((c for code, c in COLUMNS if codes.get(code) == "exclude"), None)
         other = any(
             sev in ("block", "exclude") and code not in NOT_EXCLUDING for code, sev in codes.items()
         )
+        row = rows[rate_fen(plan, t)]
+        row["opened"] += 1
         if column:
-            counts[column] += 1
+            row[column] += 1
         elif other:
-            counts["other_excluded"] += 1
+            row["other_excluded"] += 1
         else:
-            by_rate[rate_fen(plan, t)] += 1
+            row["subsidised"] += 1
     months = plan.months
-    proposed = sum((rate or 0) * n * months for rate, n in by_rate.items())
-    low = plan.extra.get("low_checks", 0) if plan.policy.id == "fushun-2023" else 0
-    att = _fen(Decimal(proposed) * Decimal("0.02") * low)
-    vrate = plan.extra.get("violation_rate", 0.0) if plan.policy.id == "fushun-2023" else 0.0
-    vio = _fen(Decimal(proposed) * Decimal(str(vrate)))
+    fushun = plan.policy.id == "fushun-2023"
+    low = plan.extra.get("low_checks", 0) if fushun and plan.payout_ready else 0
+    vrate = plan.extra.get("violation_rate", 0.0) if fushun and plan.payout_ready else 0.0
+    ordered = sorted(rows.items(), key=lambda kv: (kv[0] is None, -(kv[0] or 0)))
+    money = []
+    for rate, row in ordered:
+        proposed = (rate or 0) * row["subsidised"] * months
+        att = _fen(Decimal(proposed) * Decimal("0.02") * low)
+        vio = _fen(Decimal(proposed) * Decimal(str(vrate)))
+        money.append((rate, row, proposed, att, vio, max(proposed - att - vio, 0)))
+    totals = {key: sum(r[key] for _, r, *_ in money) for key in ordered[0][1]} if money else {}
     blocks = [e for e in plan.extra.get("expected", []) if e[2] == "block"]
     return dict(
         class_id=plan.class_id,
         policy_id=plan.policy.id,
-        opened=len(trainees),
-        **counts,
-        subsidised=sum(by_rate.values()),
+        **totals,
         months=months,
-        proposed_fen=proposed,
+        proposed_fen=sum(m[2] for m in money),
         attendance_checks_below=low,
-        attendance_deduction_fen=att,
+        attendance_deduction_fen=sum(m[3] for m in money),
         violation_rate=vrate,
-        violation_deduction_fen=vio,
-        total_deduction_fen=att + vio,
-        actual_fen=max(proposed - att - vio, 0),
+        violation_deduction_fen=sum(m[4] for m in money),
+        total_deduction_fen=sum(m[3] + m[4] for m in money),
+        actual_fen=sum(m[5] for m in money),
         payable=not blocks,
         by_rate=json.dumps(
-            sorted(
-                ([r, n, (r or 0) * n * months] for r, n in by_rate.items()),
-                key=lambda row: (row[0] is not None, row[0] or 0),
-            )
+            [[rate, row["subsidised"], proposed] for rate, row, proposed, *_ in money]
         ),
     )
 
 
 def rate_fen(plan: ClassPlan, t: Trainee) -> int | None:
-    """Fushun: by certificate (own graduates at their own rate); Shenyang: the rate the
-    directory sets for the class's major — none when the major is not approved."""
-    if plan.policy.id == "fushun-2023":
-        return OWN_GRADUATE_RATE if t.own_graduate else CERT_RATES[t.certificate]
-    if "major_not_approved" in plan.plants:
-        return None
-    return plan.major.rate_fen_per_month
+    """A trainee's monthly rate (POLICY.md "Subsidy accounting"). Fushun: 1000 for an
+    own graduating-year student, else by the certificate obtained (a passed exam is on
+    file once the class is assessed), else the directory's rate for the class's major;
+    Shenyang: the directory's rate for the major. None where the directory has no rate
+    (the major not approved)."""
+    directory = None if "major_not_approved" in plan.plants else plan.major.rate_fen_per_month
+    if plan.policy.id != "fushun-2023":
+        return directory
+    if t.own_graduate:
+        return OWN_GRADUATE_RATE
+    if plan.payout_ready and not t.dropped_on and t.exam == "passed":
+        return CERT_RATES[t.certificate]
+    return directory

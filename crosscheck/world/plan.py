@@ -87,6 +87,12 @@ class ClassPlan:
         return self.end + dt.timedelta(days=ASSESSMENT_DAYS) <= self.as_of
 
     @property
+    def ended(self) -> bool:
+        """In the payout stage: opened, and the course is over (POLICY.md: a class that
+        has ended is in the payout stage, assessed or not)."""
+        return self.opened and self.end < self.as_of
+
+    @property
     def paid(self) -> bool:
         """Paid: the Shenyang and Fushun classes whose payment date has passed (the
         world carries no payments for places whose notices give no accounting)."""

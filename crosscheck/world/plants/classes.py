@@ -102,6 +102,8 @@ def institution_not_listed(plan: ClassPlan, ctx: Context) -> bool:
 
 
 def major_not_approved(plan: ClassPlan, ctx: Context) -> bool:
+    if "institution_not_listed" in plan.plants:
+        return False  # not judged outside the directory (POLICY.md reading 14)
     approved = {m.major for m in plan.institution.majors}
     spare = [m for m in ("物联网应用", "电子商务师", "中式面点师") if m not in approved]
     plan.major = MajorSpec(
@@ -119,6 +121,8 @@ def major_not_approved(plan: ClassPlan, ctx: Context) -> bool:
 
 
 def venue_not_verified(plan: ClassPlan, ctx: Context) -> bool:
+    if "institution_not_listed" in plan.plants:
+        return False  # not judged outside the directory (POLICY.md reading 14)
     venue = f"{plan.venue_id}-B"
     ctx.extra_venues.append(
         {

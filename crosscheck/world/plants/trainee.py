@@ -171,11 +171,23 @@ def prior_employment(t: Trainee, ctx: Context) -> bool:
 
 
 def contribution_in_graduation_month(t: Trainee, ctx: Context) -> bool:
-    """Negative: the only contribution month is the month of graduation (before it ends)."""
+    """The only contribution month is the month of graduation: it counts as after
+    leaving school (POLICY.md reading 7)."""
     grad = _graduated(t)
-    if grad is None or grad.day == 1:
+    if grad is None or _month(grad) >= _month(t.plan.opening):
         return False
     t.pension.append(pension(t, t.id_number, _month(grad), _month(grad)))
+    t.expect("opening", "PRIOR_EMPLOYMENT", "contribution_in_graduation_month")
+    return True
+
+
+def contribution_month_before_graduation(t: Trainee, ctx: Context) -> bool:
+    """Negative: the only contribution month is the month before graduation (reading 7)."""
+    grad = _graduated(t)
+    if grad is None:
+        return False
+    month = add_months(_month(grad), -1)
+    t.pension.append(pension(t, t.id_number, month, month))
     return True
 
 
@@ -270,9 +282,11 @@ def licence_deregistered_before_graduation(t: Trainee, ctx: Context) -> bool:
     """Negative: a student's shop, closed before graduation."""
     if t.student is None:
         return False
-    grad = t.student["graduated_on"]
+    # before graduation and before the course (a graduate still at school on the
+    # opening day graduates after it)
+    before = min(t.student["graduated_on"], t.plan.opening)
     t.licences.append(
-        licence(t, "operator", grad - dt.timedelta(days=400), grad - dt.timedelta(days=30))
+        licence(t, "operator", before - dt.timedelta(days=400), before - dt.timedelta(days=30))
     )
     return True
 
@@ -304,9 +318,11 @@ def _trained_this_year(region: str | None, case: str, severity: str | None) -> C
         other = region or (
             "210300" if t.plan.institution.region_code.startswith("2102") else "210200"
         )
-        t.training.append(training(t, other, "graduate_conversion", *window))
+        record = training(t, other, "graduate_conversion", *window)
+        t.training.append(record)
         t.expect("opening", "ALREADY_TRAINED_THIS_YEAR", case, severity)
-        if t.plan.payout_ready:
+        # a duplicate subsidy: paid in the calendar year of this class's end (reading 12)
+        if t.plan.ended and record["subsidy_paid_on"].year == t.plan.end.year:
             t.expect("payout", "DUPLICATE_SUBSIDY", case, severity)
         return True
 
@@ -381,7 +397,10 @@ def own_graduate(t: Trainee, ctx: Context) -> bool:
     if t.plan.policy.id == "shenyang-2022":
         grad = D(2023, 6, 30)
     else:
+        # graduating in the academic year of the opening, on or after it (reading 13)
         grad = D(o.year + (1 if o.month >= 9 else 0), 6, 30)
+        if grad < o:
+            grad = D(o.year, 8, 31)
     t.student = student_record(t, school, grad, True, t.plan.as_of)
     t.own_graduate = True
     t.expect("opening", "OWN_GRADUATE", "own_graduate")
@@ -487,6 +506,12 @@ TRAINEE_PLANTS = [
         "contribution_in_graduation_month",
         {"PRIOR_EMPLOYMENT"},
         contribution_in_graduation_month,
+    ),
+    _n(
+        0.004,
+        "contribution_month_before_graduation",
+        {"PRIOR_EMPLOYMENT"},
+        contribution_month_before_graduation,
     ),
     _n(
         0.004,
@@ -596,7 +621,7 @@ NEGATIVES = {
     "minority_name_dot",
     "graduated_on_window_boundary",
     "outside_hukou_liaoning_school",
-    "contribution_in_graduation_month",
+    "contribution_month_before_graduation",
     "same_name_and_birth_other_person",
     "licence_deregistered_before_graduation",
     "trained_previous_year",

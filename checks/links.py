@@ -1,0 +1,147 @@
+"""Identity resolution: which registry records are a trainee's (POLICY.md
+readings 2, 3 and 9), decided once per run and read by every rule.
+
+For each person-keyed registry a temp table ``_l_<registry>`` holds the records
+linked to each trainee of the classes in scope — ``class_id``, ``person`` (the
+trainee's normalised number), ``link`` and ``fuzzy``, then the record's own
+columns:
+
+* ``exact`` — the record holds the trainee's number;
+* ``normalised`` — the same, once the roster's or the registry's text was
+  normalised (NFKC, whitespace removed, upper case: reading 2);
+* ``fuzzy_swap`` / ``fuzzy_digit`` — reading 9: the record's number has a typo in
+  the sequence digits (16–18th characters: one adjacent swap or one wrong digit)
+  and otherwise the trainee's region, birth date and check character, and the
+  record's name is the trainee's. Such a number is never valid (the check
+  character would differ), so a valid number always stays its own person's.
+  No fuzzy link is made for a trainee who has a namesake — another person, in the
+  household register or on a roster, with the same name, region and birth date:
+  the typo could be either's.
+
+A finding that rests only on fuzzy links is a review (the rules say
+``bool_and(fuzzy)``). Household records and the dishonesty list link exactly only:
+the first defines the person, the second holds no name to confirm a typo.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from checks import adapter
+
+# registry -> (linked table, fuzzy links allowed, the record's key column)
+REGISTRIES = {
+    "household_registration": ("_l_household", False, "id_number"),
+    "student_status": ("_l_student", True, "record_key"),
+    "pension_contributions": ("_l_pension", True, "record_key"),
+    "business_licences": ("_l_licences", True, "record_key"),
+    "training_records": ("_l_training", True, "record_key"),
+    "dishonesty_list": ("_l_dishonesty", False, "record_key"),
+}
+TRAINEES = "_trainees"
+
+
+def typo(record: str, person: str) -> str:
+    """SQL: the kind of reading-9 typo that turns ``person`` into ``record`` — a
+    ``fuzzy_swap``, a ``fuzzy_digit``, or null. Both are 18-character numbers of the
+    same block (the caller joins on it)."""
+
+    def r(at: int, n: int = 1) -> str:
+        return f"substr({record}, {at}, {n})"
+
+    def p(at: int, n: int = 1) -> str:
+        return f"substr({person}, {at}, {n})"
+
+    return f"""(CASE WHEN length({record}) = 18 AND {record} <> {person}
+            AND {r(18)} = {p(18)} AND regexp_full_match({r(15, 3)}, '[0-9]{{3}}')
+        THEN CASE
+            WHEN hamming({r(15, 3)}, {p(15, 3)}) = 1 THEN 'fuzzy_digit'
+            WHEN {r(15)} = {p(16)} AND {r(16)} = {p(15)} AND {r(17)} = {p(17)}
+                THEN 'fuzzy_swap'
+            WHEN {r(15)} = {p(15)} AND {r(16)} = {p(17)} AND {r(17)} = {p(16)}
+                THEN 'fuzzy_swap' END END)"""
+
+
+def setup(con: duckdb.DuckDBPyConnection) -> None:
+    """Build ``_trainees``, ``_namesakes`` and every ``_l_<registry>`` for the roster
+    rows in ``_roster`` (valid numbers only: an invalid one gets ``ID_INVALID`` only)."""
+    adapter.run(
+        con,
+        "links: trainees",
+        f"""
+        CREATE OR REPLACE TEMP TABLE {TRAINEES} AS
+        SELECT class_id, id_number, min(name) AS roster_name,
+               bool_or(coalesce(id_number_raw, id_number) <> id_number) AS typed_loosely
+        FROM _roster WHERE id_ok GROUP BY class_id, id_number""",
+    )
+    # another person with the trainee's name in the same block forbids fuzzy links:
+    # the household register's people, and the other trainees on the rosters in scope
+    adapter.run(
+        con,
+        "links: namesakes",
+        f"""
+        CREATE OR REPLACE TEMP TABLE _namesakes AS
+        SELECT DISTINCT t.id_number FROM {TRAINEES} t
+        JOIN (SELECT id_number, id_block, name FROM household_registration
+              UNION ALL SELECT id_number, substr(id_number, 1, 14), roster_name
+              FROM {TRAINEES}) o
+          ON o.id_block = substr(t.id_number, 1, 14) AND o.id_number <> t.id_number
+        WHERE name_level(o.name, t.roster_name) = 'exact'""",
+    )
+    for registry, (table, fuzzy, _) in REGISTRIES.items():
+        link = (
+            "CASE WHEN r.id_number = t.id_number THEN CASE WHEN t.typed_loosely OR "
+            "r.id_number_raw IS NOT NULL THEN 'normalised' ELSE 'exact' END "
+            f"ELSE {typo('r.id_number', 't.id_number')} END"
+        )
+        if fuzzy:
+            join = "r.id_block = substr(t.id_number, 1, 14)"
+            where = f"""r.id_number = t.id_number OR (
+                {typo("r.id_number", "t.id_number")} IS NOT NULL
+                AND t.id_number NOT IN (SELECT id_number FROM _namesakes)
+                AND name_level(r.name, t.roster_name) = 'exact')"""
+        else:
+            join, where = "r.id_number = t.id_number", "true"
+        adapter.run(
+            con,
+            f"links: {registry}",
+            f"""
+            CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT t.class_id, t.id_number AS person, {link} AS link,
+                   r.id_number <> t.id_number AS fuzzy, r.*
+            FROM {TRAINEES} t JOIN {registry} r ON {join}
+            WHERE {where}""",
+        )
+
+
+def record(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Rewrite ``links`` for the classes in scope: every linked record, how it was
+    linked, the name comparison, and the findings whose evidence cites it."""
+    parts = []
+    for registry, (table, _, key) in REGISTRIES.items():
+        # the dishonesty list holds no names
+        level = "NULL" if registry == "dishonesty_list" else "name_level(l.name, t.roster_name)"
+        parts.append(f"""
+            SELECT l.class_id, l.person AS id_number, '{registry}' AS source,
+                   CAST(l.{key} AS VARCHAR) AS record_key, l.id_number AS record_id, l.link,
+                   {level} AS name_level
+            FROM {table} l JOIN {TRAINEES} t ON t.class_id = l.class_id
+                 AND t.id_number = l.person""")
+    adapter.run(
+        con,
+        "links: record",
+        f"""
+        CREATE OR REPLACE TEMP TABLE _links AS
+        SELECT k.*, (SELECT list(DISTINCT f.rule_code ORDER BY f.rule_code) FROM findings f
+                     WHERE f.class_id = k.class_id AND f.id_number = k.id_number
+                       AND f.resolved_at IS NULL
+                       AND contains(CAST(f.evidence AS VARCHAR), '"' || k.record_key || '"'))
+                   AS rules
+        FROM ({" UNION ALL ".join(parts)}) k""",
+    )
+    con.execute("DELETE FROM links WHERE class_id IN (SELECT class_id FROM _scope)")
+    con.execute(
+        "INSERT INTO links SELECT class_id, id_number, source, record_key, record_id, link, "
+        "name_level, coalesce(rules, []), $run FROM _links",
+        {"run": run_id},
+    )
