@@ -36,10 +36,10 @@ NOT_EXCLUDING = ("DUPLICATE_CERTIFICATION_SUBSIDY",)
 
 def compute(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame:
     """The table for every class in scope that is in the payout stage on ``as_of`` and
-    whose policy sets a rate basis: one row per class, the sums of its rows by rate
-    (:func:`rows`), and ``by_rate`` ([rate, subsidised, proposed] per rate). Run the
-    checks' stages first (it reads the findings and the runner's ``_class_params``
-    and ``_scope``)."""
+    whose policy sets a rate basis: one row per class — the sums of its rows by rate,
+    ``rows`` (those rows, highest rate first, each with its own counts and money) and
+    ``by_rate`` ([rate, subsidised, proposed] per rate). Run the checks' stages first
+    (it reads the findings and the runner's ``_class_params`` and ``_scope``)."""
     rates = [
         (p.id, kind, yuan * 100)
         for p in policy.bundled().values()
@@ -61,6 +61,10 @@ def compute(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame:
     _people(con)
     _by_rate(con)
     counts = ", ".join(f"CAST(sum({c}) AS BIGINT) AS {c}" for c in [*TABLE_COUNTS, *MONEY])
+    row_fields = ", ".join(
+        f"{c} := r.{c}"
+        for c in ["rate_fen", *TABLE_COUNTS, *MONEY, "attendance_deduction_rate", "violation_rate"]
+    )
     table = con.sql(f"""
         WITH blocks AS (SELECT class_id,
                                bool_and(rule_code = 'NOTICE_PERIOD_INCOMPLETE') AS only_payment
@@ -79,7 +83,8 @@ def compute(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame:
                any_value(b.class_id) IS NULL OR coalesce(any_value(b.only_payment), false)
                    AS noticeable,
                list([r.rate_fen, r.subsidised, r.proposed_fen] ORDER BY r.rate_fen DESC NULLS LAST)
-                   AS by_rate
+                   AS by_rate,
+               list(struct_pack({row_fields}) ORDER BY r.rate_fen DESC NULLS LAST) AS rows
         FROM _acc_rows r JOIN _payout_scope s USING (class_id)
         LEFT JOIN blocks b USING (class_id)
         GROUP BY r.class_id ORDER BY r.class_id""").to_arrow_table()

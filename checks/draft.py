@@ -43,6 +43,7 @@ FILING_FIELDS: dict[str, tuple[str, str]] = {
     "category": ("培训类别", "text"),
     "project_ref": ("培训项目编号", "text"),
     "filed_on": ("备案日期", "date"),
+    "filing_batch": ("备案批次", "text"),
     "approved_on": ("审批日期", "date"),
     "actual_start": ("实际开班日期", "date"),
     "status": ("状态", "text"),

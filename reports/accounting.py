@@ -10,7 +10,6 @@ rates (Fushun: by certificate) shows each rate with its number of people in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,25 +63,18 @@ def _yuan(fen: int) -> float:
     return fen / 100  # display only: every sum is done in integer fen
 
 
-def rate_label(by_rate: Sequence[Sequence[int | None]] | None) -> str | float:
-    """One rate as a number (yuan); several as ``2000×8人；1500×2人``."""
-    rates = [r for r in (by_rate or []) if r[0] is not None]
-    if len(rates) == 1:
-        return _yuan(int(rates[0][0] or 0))
-    return "；".join(f"{int(r[0] or 0) // 100}×{r[1]}人" for r in rates)
+def _single_rate(row: dict[str, Any]) -> int | None:
+    """The rate of a class whose table has no rows by rate (an older table)."""
+    rates = [r for r in (row.get("by_rate") or []) if r[0] is not None]
+    return int(rates[0][0]) if len(rates) == 1 else None
 
 
-def rate_text(by_rate: Sequence[Sequence[int | None]] | None) -> str:
-    label = rate_label(by_rate)
-    return f"{label:,.0f}" if isinstance(label, float) else label
-
-
-def note(row: dict[str, Any]) -> str:
+def note(row: dict[str, Any], rate: int | None = 0) -> str:
     parts = []
     if not row["payable"]:
         parts.append("班级存在阻断问题，暂不拨付")
-    if any(r[0] is None for r in row["by_rate"] or []):
-        parts.append("有学员无法确定补贴标准（无证书记录），未计入金额")
+    if rate is None:
+        parts.append("无法确定补贴标准（无证书记录、专业未核准），未计入金额")
     return "；".join(parts)
 
 
@@ -110,35 +102,42 @@ def write(path: Path, frame: pl.DataFrame) -> None:
         ws.merge_range(0, 0, 0, width - 1, name, title)
         _headers(ws, head)
         r = 3
-        for i, row in enumerate(rows.iter_rows(named=True), start=1):
-            values: list[tuple[Any, Any]] = [
-                (i, cell),
-                (row["institution"], cell),
-                (row["major"] + (f"（{row['level']}）" if row.get("level") else ""), cell),
-                (row["class_id"], cell),
-                (row["planned_start"], day),
-                (row["planned_end"], day),
-                (row["months"], cell),
-                (rate_label(row["by_rate"]), money),
-                *((row[c], cell) for c in COUNTS[:6]),
-                (row["subsidised"], cell),
-                (_yuan(row["proposed_fen"]), money),
-                (float(row["attendance_deduction_rate"]), percent),
-                (_yuan(row["attendance_deduction_fen"]), money),
-                (float(row["violation_rate"]), percent),
-                (_yuan(row["violation_deduction_fen"]), money),
-                (_yuan(row["total_deduction_fen"]), money),
-                (_yuan(row["actual_fen"]), money),
-                ("是" if row["materials_failed"] == 0 else "否", cell),
-                (row["other_excluded"], cell),
-                (note(row), cell),
-            ]
-            for col, (value, fmt) in enumerate(values):
-                if hasattr(value, "year"):
-                    ws.write_datetime(r, col, _datetime(value), fmt)
-                else:
-                    ws.write(r, col, value, fmt)
-            r += 1
+        i = 0
+        for row in rows.iter_rows(named=True):
+            # one line per rate, highest first: each with its own counts and money
+            for part in row.get("rows") or [dict(row, rate_fen=_single_rate(row))]:
+                i += 1
+                rate = part.get("rate_fen")
+                values: list[tuple[Any, Any]] = [
+                    (i, cell),
+                    (row["institution"], cell),
+                    (row["major"] + (f"（{row['level']}）" if row.get("level") else ""), cell),
+                    (row["class_id"], cell),
+                    (row["planned_start"], day),
+                    (row["planned_end"], day),
+                    (row["months"], cell),
+                    (_yuan(rate) if rate is not None else "", money),
+                    *((part[c], cell) for c in COUNTS[:6]),
+                    (part["subsidised"], cell),
+                    (_yuan(part["proposed_fen"]), money),
+                    (float(part["attendance_deduction_rate"]), percent),
+                    (_yuan(part["attendance_deduction_fen"]), money),
+                    (float(part["violation_rate"]), percent),
+                    (_yuan(part["violation_deduction_fen"]), money),
+                    (_yuan(part["total_deduction_fen"]), money),
+                    (_yuan(part["actual_fen"]), money),
+                    ("是" if part["materials_failed"] == 0 else "否", cell),
+                    (part["other_excluded"], cell),
+                    (note(row, rate), cell),
+                ]
+                for col, (value, fmt) in enumerate(values):
+                    if hasattr(value, "year"):
+                        ws.write_datetime(r, col, _datetime(value), fmt)
+                    elif isinstance(value, str):
+                        ws.write_string(r, col, value, fmt)  # never a formula
+                    else:
+                        ws.write(r, col, value, fmt)
+                r += 1
         ws.write(r, 0, "合计", bold)
         for col, column in zip(range(8, 15), COUNTS, strict=True):
             ws.write(r, col, int(rows[column].sum()), bold)

@@ -16,7 +16,7 @@ from crosscheck import warehouse
 from reports import accounting as sheet
 from reports import notice
 
-SEED_001 = Path(__file__).resolve().parents[2] / "shared/seeds/001_4b5214f267a94f2a.txt"
+SEED_001 = Path(__file__).resolve().parents[1] / "data/seeds/001_4b5214f267a94f2a.txt"
 AS_OF = dt.date(2024, 12, 31)
 NOW = dt.datetime(2024, 12, 31, 12, 0)
 

@@ -245,12 +245,79 @@ def test_cli_payout_fills_the_accounting_table_like_the_truth(
             assert got[expected["class_id"]][column] == expected[column], column
     ws = openpyxl.load_workbook(xlsx).active
     assert ws is not None
-    rows = {ws.cell(r, 4).value: r for r in range(4, 4 + len(chosen))}
+    lines: dict[str, list[int]] = {}  # a class has one line per rate
+    for r in range(4, ws.max_row + 1):
+        if ws.cell(r, 4).value in chosen:
+            lines.setdefault(ws.cell(r, 4).value, []).append(r)
     for expected in truth.filter(pl.col("class_id").is_in(chosen)).iter_rows(named=True):
-        r = rows[expected["class_id"]]
-        assert ws.cell(r, 9).value == expected["opened"]  # 开班人数
-        assert ws.cell(r, 15).value == expected["subsidised"]  # 实际补贴人数
-        assert round(ws.cell(r, 22).value * 100) == expected["actual_fen"]  # 实际补贴金额(元)
+        mine = lines[expected["class_id"]]
+        assert sum(ws.cell(r, 9).value for r in mine) == expected["opened"]  # 开班人数
+        assert sum(ws.cell(r, 15).value for r in mine) == expected["subsidised"]  # 实际补贴人数
+        actual = sum(round(ws.cell(r, 22).value * 100) for r in mine)  # 实际补贴金额(元)
+        assert actual == expected["actual_fen"]
+
+
+def test_cli_payout_json_has_one_row_per_rate(loaded: tuple[Path, Path]) -> None:
+    """Issue 11 defect 8: a Fushun class whose trainees earn different rates gets one
+    row per rate, highest first, each with its own counts and money, adding up to the
+    class (POLICY.md "Subsidy accounting")."""
+    import polars as pl
+
+    world, db = loaded
+    truth = pl.read_parquet(world / "truth/expected_accounting.parquet")
+    mixed = [r for r in truth.iter_rows(named=True) if len(json.loads(r["by_rate"])) > 1]
+    assert mixed, "the world has a mixed-rate class"
+    code, output = _cli(
+        "check", "payout", "--class", mixed[0]["class_id"], "--as-of", AS_OF.isoformat(),
+        "--json", "--db", str(db),
+    )  # fmt: skip
+    assert code in (0, 1, 3), output
+    table = json.loads(output[: output.rindex("}") + 1])["accounting"][0]
+    rows = table["rows"]
+    rates = [r["rate_fen"] for r in rows]
+    assert len(rows) > 1 and rates == sorted(rates, reverse=True)
+    assert [[r["rate_fen"], r["subsidised"], r["proposed_fen"]] for r in rows] == json.loads(
+        mixed[0]["by_rate"]
+    )
+    for column in ("opened", "subsidised", "proposed_fen", "total_deduction_fen", "actual_fen"):
+        assert sum(r[column] for r in rows) == table[column] == mixed[0][column], column
+
+
+def test_cli_links_export_shows_how_each_record_was_attributed(
+    loaded: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Every link a run used: exact, after normalisation, or by a mistyped number
+    (reading 9), masked unless --full-id; the fuzzy ones are those the truth plants."""
+    import polars as pl
+
+    world, db = loaded
+    copy = tmp_path / "w.duckdb"
+    import shutil
+
+    shutil.copy(db, copy)
+    code, output = _cli("check", "all", "--as-of", AS_OF.isoformat(), "--db", str(copy))
+    assert code == 0, output
+    masked, full = tmp_path / "links.csv", tmp_path / "links.parquet"
+    code, output = _cli("links", "export", "--out", str(masked), "--db", str(copy))
+    assert code == 0, output
+    assert not FULL_ID.search(masked.read_text(encoding="utf-8"))
+    frame = pl.read_csv(masked, infer_schema=False)
+    assert frame["id_number"].str.contains(r"\*{8}").all()
+    code, output = _cli(
+        "links", "export", "--out", str(full), "--format", "parquet", "--full-id", "--db", str(copy)
+    )
+    assert code == 0, output
+    links = pl.read_parquet(full)
+    assert set(links["link"].unique()) >= {"exact", "fuzzy_swap"}
+    fuzzy = links.filter(pl.col("link").str.starts_with("fuzzy"))
+    planted = pl.read_parquet(world / "truth/expected_findings.parquet").filter(
+        pl.col("match_level").is_not_null() & (pl.col("rule_code") != "ID_NAME_MISMATCH")
+    )
+    assert set(zip(fuzzy["class_id"], fuzzy["id_number"], strict=True)) == set(
+        zip(planted["class_id"], planted["id_number"], strict=True)
+    )
+    assert fuzzy["rules"].str.contains("PRIOR_EMPLOYMENT").all()
+    assert (fuzzy["record_id"] != fuzzy["id_number"]).all()
 
 
 def test_cli_notice_lists_masked_trainees_and_the_period_end(

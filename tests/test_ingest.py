@@ -404,3 +404,60 @@ def test_directory_and_operations_load_as_whole_snapshots(world: Path, tmp_path:
     assert again[0].removed == classes.height
     assert con.execute("SELECT count(*) FROM classes").fetchall()[0][0] == 3
     con.close()
+
+
+def test_registry_numbers_are_normalised_at_the_gate_and_join(world: Path, tmp_path: Path) -> None:
+    """POLICY.md reading 2 / issue 11 defect 3: a pension record typed with a lower-case
+    x, full-width digits or spaces loads under the normalised number (the text as sent
+    kept beside it), is valid, and is the trainee's; a licence extract of supervisors
+    (监事) loads instead of being refused."""
+    folder = tmp_path / "typed"
+    shutil.copytree(world / "registries", folder / "registries")
+    path = folder / "registries" / "pension_contributions.parquet"
+    frame = pl.read_parquet(path)
+    ending_x = frame.filter(pl.col("id_number").str.ends_with("X")).head(1)
+    plain = frame.filter(~pl.col("id_number").str.ends_with("X")).head(2)
+    assert ending_x.height == 1 and plain.height == 2
+    full = str.maketrans("0123456789", "０１２３４５６７８９")
+    typed = {
+        ending_x["record_key"][0]: ending_x["id_number"][0].lower(),
+        plain["record_key"][0]: plain["id_number"][0].translate(full),
+        plain["record_key"][1]: " "
+        + plain["id_number"][1][:6]
+        + "\u3000"
+        + plain["id_number"][1][6:],
+    }
+    frame.with_columns(
+        id_number=pl.col("record_key").replace_strict(typed, default=pl.col("id_number"))
+    ).write_parquet(path)
+    licences = next((folder / "registries").glob("business_licences.*"))
+    table = read_file(licences, SOURCES["business_licences"])
+    supervisors = table.head(max(1, table.height // 4)).with_columns(role=pl.lit("supervisor"))
+    changed = pl.concat([supervisors, table.slice(supervisors.height)])
+    text = changed.write_csv(datetime_format="%Y-%m-%d %H:%M:%S", date_format="%Y-%m-%d")
+    licences.write_bytes(text.encode("gb18030"))
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    _, outcomes = from_files(con, folder, as_of=AS_OF)
+    assert {o.status for o in outcomes} == {"loaded"}
+    rows = dict(
+        con.execute(
+            "SELECT record_key, id_number || '|' || coalesce(id_number_raw, '') || '|' || id_block "
+            "FROM pension_contributions WHERE record_key IN (SELECT unnest($k))",
+            {"k": list(typed)},
+        ).fetchall()
+    )
+    for key, raw in typed.items():
+        number = idnumber.stored(raw)
+        assert rows[key] == f"{number}|{raw}|{number[:14]}"
+        assert idnumber.check(number, as_of=AS_OF).valid
+    flagged = con.execute(
+        "SELECT count(*) FROM quarantine WHERE source = 'pension_contributions' "
+        "AND CAST(raw AS VARCHAR) LIKE '%' || $k || '%'",
+        {"k": ending_x["record_key"][0]},
+    ).fetchall()[0][0]
+    assert flagged == 0  # normalised before the gate: not flagged as invalid
+    loaded = con.execute(
+        "SELECT count(*) FROM business_licences WHERE role = 'supervisor'"
+    ).fetchall()[0][0]
+    assert loaded == supervisors.height
+    con.close()

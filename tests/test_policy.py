@@ -15,6 +15,7 @@ from crosscheck.policy.loader import policy_dir
 from crosscheck.rules import RULES, Severity
 
 D = dt.date.fromisoformat
+SEEDS_DIR = Path(__file__).resolve().parents[1] / "data" / "seeds"  # the notices' texts
 SHARED = Path(__file__).resolve().parents[2] / "shared"  # the team's shared/, beside the clone
 BUNDLED = sorted(policy_dir().glob("*.yaml"))
 SEEDS = {
@@ -35,7 +36,7 @@ def test_every_value_cites_a_clause_of_its_own_seed(path: Path) -> None:
     loaded = policy.load_file(path)
     seed = SEEDS[loaded.id]
     assert loaded.seed.startswith(seed + "_")
-    assert (SHARED / "seeds" / loaded.seed).is_file()
+    assert (SEEDS_DIR / loaded.seed).is_file()
     for name, param in loaded.parameters():
         assert param.source.startswith(seed + " "), f"{loaded.id} {name}: {param.source}"
     for code, setting in loaded.rules.items():
@@ -176,7 +177,46 @@ def test_version_changes_with_the_file(tmp_path: Path) -> None:
     assert first != second
 
 
+def _plain(text: str) -> str:
+    """A notice's text as quotations are compared with it: simplified characters, no
+    whitespace or markdown escapes, full-width punctuation."""
+    import opencc
+
+    text = opencc.OpenCC("t2s").convert(text).replace("\\", "")
+    text = re.sub(r"\s+", "", text)
+    return text.translate(str.maketrans(",():;", "，（）：；"))
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
+def test_every_quotation_is_in_the_notice(path: Path) -> None:
+    """A citation quotes its notice verbatim (“…” marks words left out)."""
+    loaded = policy.load_file(path)
+    notice = _plain((SEEDS_DIR / loaded.seed).read_text(encoding="utf-8"))
+    sources = [p.source for _, p in loaded.parameters()] + [loaded.effective.source]
+    sources += [r.source for r in loaded.rules.values()]
+    quotes = [q for source in sources for q in re.findall(r"“([^”]+)”", source)]
+    assert quotes
+    missing = [
+        q for q in quotes if not all(_plain(part) in notice for part in q.split("…") if part)
+    ]
+    assert not missing, f"{loaded.id}: not in {loaded.seed}: {missing}"
+
+
+def test_the_notices_are_the_ones_received() -> None:
+    import hashlib
+
+    sums = (SEEDS_DIR / "SHA256SUMS").read_text(encoding="utf-8").split("\n")
+    pairs = [line.split() for line in sums if line.strip()]
+    assert {name for _, name in pairs} == {p.name for p in SEEDS_DIR.glob("*.txt")}
+    for digest, name in pairs:
+        assert hashlib.sha256((SEEDS_DIR / name).read_bytes()).hexdigest() == digest, name
+
+
 def test_rule_catalogue_is_policy_md_s() -> None:
+    """The rule codes are POLICY.md's. POLICY.md is the team's specification beside the
+    repository (../shared); a clone on its own does not have it."""
+    if not (SHARED / "POLICY.md").is_file():
+        pytest.skip(f"{SHARED / 'POLICY.md'} 不存在（独立克隆）：规则目录无法与 POLICY.md 比对")
     text = (SHARED / "POLICY.md").read_text(encoding="utf-8")
     codes = set(re.findall(r"`([A-Z][A-Z_]{4,})`", text))
     assert codes == set(RULES)

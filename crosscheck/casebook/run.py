@@ -138,9 +138,6 @@ def run(case: model.Case) -> Outcome:
     main = [r for r in totals.to_dicts() if r["class_id"] == "CMAIN"]
     if main:
         out.accounting = main[0]
-        out.accounting["rows"] = [
-            r for r in accounting.rows(con).to_dicts() if r["class_id"] == "CMAIN"
-        ]
     return out
 
 

@@ -63,6 +63,7 @@ def _register() -> None:
         demo,
         id_cmd,
         ingest_cmd,
+        links_cmd,
         name_cmd,
         policy_cmd,
         report_cmd,
@@ -80,6 +81,7 @@ def _register() -> None:
     app.add_typer(ingest_cmd.app, name="ingest")
     app.add_typer(check_cmd.check_app, name="check")
     app.add_typer(check_cmd.findings_app, name="findings")
+    app.add_typer(links_cmd.app, name="links")
     app.command("eval")(check_cmd.eval_)
     app.command("notice")(review_cmd.notice)
     app.add_typer(roster_cmd.app, name="roster")

@@ -171,10 +171,14 @@ def export(
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     if not full_id:
+        from checks.review import scrub
+
         frame = frame.with_columns(
             pl.col("id_number").map_elements(
                 lambda v: idnumber.mask(v) if v else v, return_dtype=pl.String
-            )
+            ),
+            # evidence cites registry keys, and the household register's key is the number
+            pl.col("evidence").map_elements(scrub, return_dtype=pl.String),
         )
     out_path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":

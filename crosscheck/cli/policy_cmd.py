@@ -68,7 +68,7 @@ def show(
     out.print(
         f"地区：{p.jurisdiction.name}　有效期：{p.effective.start} 至 {end}（{p.effective.source}）"
     )
-    out.print(f"依据：shared/seeds/{p.seed}　版本：{p.version}")
+    out.print(f"依据：data/seeds/{p.seed}　版本：{p.version}")
     if p.summary:
         out.print(p.summary)
     section = ""

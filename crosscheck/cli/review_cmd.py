@@ -141,6 +141,7 @@ def payout(
         payload = {
             "as_of": day.isoformat(),
             "classes": [r.to_json() for r in results],
+            # one object per class: its totals and "rows", one per rate, highest first
             "accounting": json.loads(table.drop("by_rate").write_json()),
         }
         out.print_json(json.dumps(payload, ensure_ascii=False, default=str))
@@ -251,8 +252,6 @@ def evidence_text(evidence: dict[str, object]) -> str:
 def _show_payout(results: list[Review], table: pl.DataFrame, people: pl.DataFrame) -> None:
     import polars as pl
 
-    from reports.accounting import rate_text
-
     for r in results:
         _show(r, as_json=False)
         if "accounting" in r.info:
@@ -281,28 +280,37 @@ def _show_payout(results: list[Review], table: pl.DataFrame, people: pl.DataFram
         out.print(view)
     out.print("[bold]补贴核算表[/]")
     for row in table.iter_rows(named=True):
-        counts = "，".join(
-            f"{label}{row[c]}"
-            for c, label in (
-                ("opened", "开班"),
-                ("dropped_out", "中退"),
-                ("social_insurance", "社保"),
-                ("exam_failed", "未通过考试"),
-                ("exam_absent", "未参考"),
-                ("materials_failed", "材料不合格"),
-                ("other_excluded", "其他原因"),
-            )
-        )
+        rates = row["rows"] if len(row["rows"]) > 1 else [row]
         out.print(
-            f"{row['class_id']}：{counts} → 实际补贴{row['subsidised']}人 × "
-            f"补贴标准 {rate_text(row['by_rate'])} × {row['months']}个月；"
-            f"拟补贴 {_yuan(row['proposed_fen'])} 元，扣减 {_yuan(row['total_deduction_fen'])} 元"
-            f"（到课率 {float(row['attendance_deduction_rate']):.0%}，"
-            f"违纪违规 {float(row['violation_rate']):.0%}），"
-            f"实际补贴 [bold]{_yuan(row['actual_fen'])}[/] 元"
-            + ("" if row["payable"] else "（[red]存在阻断问题，暂不拨付[/]）"),
+            f"{row['class_id']}："
+            + ("" if row["payable"] else "（[red]存在阻断问题，暂不拨付[/]）")
+            + ("按补贴标准分行：" if len(rates) > 1 else ""),
             soft_wrap=True,
         )
+        for part in rates:
+            rate = part.get("rate_fen", (row["rows"][0] if row["rows"] else {}).get("rate_fen"))
+            counts = "，".join(
+                f"{label}{part[c]}"
+                for c, label in (
+                    ("opened", "开班"),
+                    ("dropped_out", "中退"),
+                    ("social_insurance", "社保"),
+                    ("exam_failed", "未通过考试"),
+                    ("exam_absent", "未参考"),
+                    ("materials_failed", "材料不合格"),
+                    ("other_excluded", "其他原因"),
+                )
+            )
+            out.print(
+                f"  {counts} → 实际补贴{part['subsidised']}人 × 补贴标准 "
+                f"{'未定' if rate is None else f'{rate // 100:,}'} × {row['months']}个月；"
+                f"拟补贴 {_yuan(part['proposed_fen'])} 元，"
+                f"扣减 {_yuan(part['total_deduction_fen'])} 元"
+                f"（到课率 {float(part['attendance_deduction_rate']):.0%}，"
+                f"违纪违规 {float(part['violation_rate']):.0%}），"
+                f"实际补贴 [bold]{_yuan(part['actual_fen'])}[/] 元",
+                soft_wrap=True,
+            )
 
 
 def _yuan(fen: int) -> str:

@@ -1,0 +1,79 @@
+"""``crosscheck links``: how each registry record was attributed to a trainee."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from crosscheck import idnumber, warehouse
+from crosscheck.cli import out
+from crosscheck.cli.db_cmd import DbOption
+from crosscheck.errors import CrosscheckError
+from crosscheck.paths import default_warehouse
+
+app = typer.Typer(help="身份关联：登记库记录如何归属到学员。", no_args_is_help=True)
+LINK_LABELS = {
+    "exact": "身份证号码一致",
+    "normalised": "规范化后一致（全角、空格、小写x等）",
+    "fuzzy_swap": "疑似录入错误：顺序码相邻两位颠倒，姓名、出生日期、地区、校验码一致",
+    "fuzzy_digit": "疑似录入错误：顺序码一位不同，姓名、出生日期、地区、校验码一致",
+}
+
+
+@app.command("export")
+def export(
+    out_path: Annotated[Path, typer.Option("--out", help="输出文件")],
+    fmt: Annotated[str, typer.Option("--format", help="csv 或 parquet")] = "csv",
+    full_id: Annotated[
+        bool, typer.Option("--full-id", help="导出完整身份证号码（默认掩码）")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """导出最近一次核查用到的全部身份关联：班级、学员身份证号码、登记库、记录编号、记录中的号码、
+    关联方式（一致 / 规范化后一致 / 疑似录入错误及其类型）、姓名比对结果、引用该记录的核查规则。"""
+    import polars as pl
+
+    if fmt not in ("csv", "parquet"):
+        raise CrosscheckError(f"未知格式 “{fmt}”：应为 csv 或 parquet")
+    if out_path.is_dir():
+        raise CrosscheckError(f"{out_path} 是一个目录：--out 应为文件路径")
+    con = warehouse.connect(db or default_warehouse(), read_only=True)
+    try:
+        table = con.sql(
+            "SELECT class_id, id_number, source, record_key, record_id, link, name_level, "
+            "array_to_string(rules, ';') AS rules, run_id FROM links "
+            "ORDER BY class_id, id_number, source, record_key"
+        ).to_arrow_table()
+    finally:
+        con.close()
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    frame = frame.with_columns(
+        pl.col("link").replace_strict(LINK_LABELS, default=pl.col("link")).alias("link_label")
+    )
+    if not full_id:
+        masked = [
+            pl.col(c).map_elements(lambda v: idnumber.mask(v) if v else v, return_dtype=pl.String)
+            for c in ("id_number", "record_id")
+        ]
+        # the household register's key is the number itself
+        key = (
+            pl.when(pl.col("source") == "household_registration")
+            .then(pl.col("record_key").map_elements(idnumber.mask, return_dtype=pl.String))
+            .otherwise(pl.col("record_key"))
+            .alias("record_key")
+        )
+        frame = frame.with_columns(*masked, key)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        frame.write_csv(out_path)
+    else:
+        frame.write_parquet(out_path)
+    fuzzy = frame.filter(pl.col("link").str.starts_with("fuzzy")).height
+    out.print(
+        f"已导出 {frame.height:,} 条身份关联到 {out_path}，其中疑似录入错误关联 {fuzzy:,} 条"
+        + ("" if full_id else "（身份证号码已掩码）"),
+        soft_wrap=True,
+    )
