@@ -75,3 +75,24 @@ def test_every_filing_field_is_documented() -> None:
     text = (REPO / "data" / "README.md").read_text(encoding="utf-8")
     for key, (label, _) in FILING_FIELDS.items():
         assert f"| `{key}` | {label} |" in text, key
+
+
+def test_the_readings_table_names_real_code() -> None:
+    """data/README.md's table of POLICY.md's readings: one row per reading 1–15, and
+    every module, builder or constant it names exists."""
+    import importlib
+    import re
+
+    text = (REPO / "data" / "README.md").read_text(encoding="utf-8")
+    table = text[text.index("| reading | implemented in | cases |") :]
+    table = table[: table.index("\n\n")]
+    rows = [line for line in table.splitlines()[2:] if line.startswith("|")]
+    numbers = {int(m[1]) for line in rows if (m := re.match(r"\| (\d+) ", line))}
+    assert numbers == set(range(1, 16))
+    names = re.findall(r"`((?:checks|crosscheck)\.[\w.]+)`", table)
+    assert len(names) >= 20
+    for dotted in names:
+        module, _, attr = dotted.rpartition(".")
+        assert hasattr(importlib.import_module(module), attr), dotted
+    for case_file in set(re.findall(r"`(\w+\.yaml)`", table)):
+        assert (REPO / "tests" / "cases" / case_file).is_file(), case_file

@@ -52,12 +52,17 @@ REGISTRIES = [
         ("school_name", S, "school"),
         ("school_code", S, "school code (province digits first)"),
         ("school_province", S, "2-digit province of the school"),
-        ("level", S, "本科 / 专科 / 技师学院高级工班"),
+        (
+            "level",
+            S,
+            "专科 / 本科 / 硕士研究生 / 博士研究生 / 技师学院高级工班 / 技师学院预备技师班 / "
+            "特殊教育院校职业类 count for the cohort; 技师学院中级工班, 中等职业教育 do not",
+        ),
         ("study_mode", S, "全日制 / 非全日制"),
         ("enrolled_on", D, "enrolment date"),
         ("graduated_on", D, "graduation date, actual or expected"),
         ("graduation_expected", B, "true while the graduation date is in the future"),
-        ("status", S, "enrolled / graduated"),
+        ("status", S, "enrolled / graduated / withdrawn (在读 / 毕业 / 退学; 退学 never counts)"),
         ("updated_at", TS, "last change"),
     ),
     _t(
@@ -80,7 +85,7 @@ REGISTRIES = [
         ("record_key", S, "the source's key"),
         ("id_number", S, "ID number of the person"),
         ("name", S, "name"),
-        ("role", S, "operator / legal_representative / investor"),
+        ("role", S, "operator / legal_representative / investor / supervisor (监事: not counted)"),
         ("entity_name", S, "the business"),
         ("credit_code", S, "its unified social credit code"),
         ("entity_type", S, "个体工商户 / 企业"),
@@ -371,7 +376,11 @@ TRUTH = [
         ("total_deduction_fen", INT, "扣减总计"),
         ("actual_fen", INT, "实际补贴金额"),
         ("payable", B, "no class-level block stands"),
-        ("by_rate", S, "JSON: [[rate_fen_per_month, trainees, proposed_fen], …]"),
+        (
+            "by_rate",
+            S,
+            "JSON: one [rate_fen_per_month, subsidised, proposed_fen] per rate row, highest first",
+        ),
     ),
     _t(
         "truth/rosters",
