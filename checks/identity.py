@@ -71,7 +71,8 @@ def id_name_mismatch() -> str:
                false
         FROM (
             SELECT t.class_id, t.id_number, t.roster_name, n.source, n.key, n.name,
-                   name_level(t.roster_name, n.name) AS level
+                   CASE WHEN n.name = t.roster_name THEN 'exact'
+                        ELSE name_level(t.roster_name, n.name) END AS level
             FROM _trainees t JOIN ({_names()}) n
               ON n.class_id = t.class_id AND n.person = t.id_number)
         WHERE level <> 'exact'

@@ -39,6 +39,18 @@ REGISTRIES = {
     "dishonesty_list": ("_l_dishonesty", False, "record_key"),
 }
 TRAINEES = "_trainees"
+# whitespace and the middle dots of minority names: what a name's letters are compared
+# without before the full comparison (crosscheck.names: NFKC, t2s, one dot)
+_NOISE = (
+    r"[\s\x{3000}\x{00B7}\x{2022}\x{2027}\x{30FB}\x{22C5}\x{2219}.\x{3002}\x{FE52}\x{16EB}\x{2010}]"
+)
+
+
+def plain(name: str) -> str:
+    """SQL: a name without whitespace or middle dots — equal for two names that
+    ``name_level`` calls exact, except compatibility forms (full-width letters),
+    which a prefilter may miss and the full comparison never sees."""
+    return f"regexp_replace(coalesce({name}, ''), '{_NOISE}', '', 'g')"
 
 
 def typo(record: str, person: str) -> str:
@@ -86,7 +98,10 @@ def setup(con: duckdb.DuckDBPyConnection) -> None:
               UNION ALL SELECT id_number, substr(id_number, 1, 14), roster_name
               FROM {TRAINEES}) o
           ON o.id_block = substr(t.id_number, 1, 14) AND o.id_number <> t.id_number
-        WHERE name_level(o.name, t.roster_name) = 'exact'""",
+        -- the names' plain letters must agree before the full comparison (a Python
+        -- function, run only for the few pairs that pass)
+        WHERE {plain("o.name")} = {plain("t.roster_name")}
+          AND name_level(o.name, t.roster_name) = 'exact'""",
     )
     for registry, (table, fuzzy, _) in REGISTRIES.items():
         link = (
@@ -96,10 +111,11 @@ def setup(con: duckdb.DuckDBPyConnection) -> None:
         )
         if fuzzy:
             join = "r.id_block = substr(t.id_number, 1, 14)"
-            where = f"""r.id_number = t.id_number OR (
-                {typo("r.id_number", "t.id_number")} IS NOT NULL
-                AND t.id_number NOT IN (SELECT id_number FROM _namesakes)
-                AND name_level(r.name, t.roster_name) = 'exact')"""
+            # CASE: the name comparison (Python) runs only for the typo candidates
+            where = f"""r.id_number = t.id_number OR CASE
+                WHEN {typo("r.id_number", "t.id_number")} IS NOT NULL
+                     AND t.id_number NOT IN (SELECT id_number FROM _namesakes)
+                THEN name_level(r.name, t.roster_name) = 'exact' ELSE false END"""
         else:
             join, where = "r.id_number = t.id_number", "true"
         adapter.run(
@@ -120,7 +136,12 @@ def record(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     parts = []
     for registry, (table, _, key) in REGISTRIES.items():
         # the dishonesty list holds no names
-        level = "NULL" if registry == "dishonesty_list" else "name_level(l.name, t.roster_name)"
+        level = (
+            "NULL"
+            if registry == "dishonesty_list"
+            else "CASE WHEN l.name = t.roster_name THEN 'exact' "
+            "ELSE name_level(l.name, t.roster_name) END"
+        )
         parts.append(f"""
             SELECT l.class_id, l.person AS id_number, '{registry}' AS source,
                    CAST(l.{key} AS VARCHAR) AS record_key, l.id_number AS record_id, l.link,
