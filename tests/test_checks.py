@@ -275,7 +275,8 @@ def test_cli_payout_json_has_one_row_per_rate(loaded: tuple[Path, Path]) -> None
     table = json.loads(output[: output.rindex("}") + 1])["accounting"][0]
     rows = table["rows"]
     rates = [r["rate_fen"] for r in rows]
-    assert len(rows) > 1 and rates == sorted(rates, reverse=True)
+    assert len(rows) > 1
+    assert rates == sorted(rates, reverse=True)
     assert [[r["rate_fen"], r["subsidised"], r["proposed_fen"]] for r in rows] == json.loads(
         mixed[0]["by_rate"]
     )

@@ -417,7 +417,8 @@ def test_registry_numbers_are_normalised_at_the_gate_and_join(world: Path, tmp_p
     frame = pl.read_parquet(path)
     ending_x = frame.filter(pl.col("id_number").str.ends_with("X")).head(1)
     plain = frame.filter(~pl.col("id_number").str.ends_with("X")).head(2)
-    assert ending_x.height == 1 and plain.height == 2
+    assert ending_x.height == 1
+    assert plain.height == 2
     full = str.maketrans("0123456789", "０１２３４５６７８９")
     typed = {
         ending_x["record_key"][0]: ending_x["id_number"][0].lower(),
