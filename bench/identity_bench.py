@@ -12,10 +12,11 @@ planted ``prior_employment_id_typo`` cases; a true pair is the trainee and the
 record whose (invalid) ID differs from theirs by the world's typo (two
 neighbouring digits swapped, or one wrong character).
 
-crosscheck: its own rule (checks/eligibility.py) — a registry record with an
-*invalid* ID in the trainee's block whose name matches at ``exact``,
-``variant`` or ``same_pinyin`` level. Splink 5 (DuckDB backend), documented
-defaults adapted: link_only, blocking on the same block, comparisons on the
+crosscheck: its own rule (``checks.links``, POLICY.md reading 9) — a registry
+record whose number is the trainee's with one adjacent swap or one wrong
+sequence digit (same region, birth date and check character), with the
+trainee's name, unless the trainee has a namesake in the same block.
+Splink 5 (DuckDB backend), documented defaults adapted: link_only, blocking on the same block, comparisons on the
 name (exact), its pinyin (Jaro-Winkler 0.95 / 0.88) and the ID number
 (Levenshtein 1 / 2); the prior from a strict rule (same name and block,
 recall 0.9), u by random sampling (10 M pairs), m by EM blocked once on the
@@ -32,7 +33,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from checks import runner
+from checks import links, runner
 from crosscheck import idnumber
 from crosscheck.ingest.sql import id_valid
 from crosscheck.regions import province_codes
@@ -85,14 +86,24 @@ def truth_pairs(world: Path, records: pl.DataFrame) -> set[tuple[str, str]]:
 
 
 def crosscheck_links(con: duckdb.DuckDBPyConnection) -> tuple[set[tuple[str, str]], float]:
+    """crosscheck's rule (POLICY.md reading 9, ``checks.links``): a record whose number
+    is the trainee's with one adjacent swap or one wrong sequence digit (same region,
+    birth date and check character), the same name, and no namesake of the trainee
+    (another person of the household register with the same name and block)."""
     started = time.perf_counter()
     runner.prepare_udfs(con)  # name_level, as the rules use it
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE namesakes AS
+        SELECT DISTINCT t.id_number FROM trainees t
+        JOIN wh.household_registration h ON h.id_block = t.block AND h.id_number <> t.id_number
+        WHERE {links.plain("h.name")} = {links.plain("t.name")}
+          AND name_level(h.name, t.name) = 'exact'""")
     rows = con.execute(f"""
         SELECT t.id_number, r.record_key
         FROM trainees t JOIN records r ON r.block = t.block
-        WHERE CASE WHEN NOT {id_valid("id_number", "DATE '2100-01-01'", "r")}
-                   THEN name_level(r.name, t.name) END
-              IN ('exact', 'variant', 'same_pinyin')""").fetchall()
+        WHERE CASE WHEN {links.typo("r.id_number", "t.id_number")} IS NOT NULL
+                        AND t.id_number NOT IN (SELECT id_number FROM namesakes)
+                   THEN name_level(r.name, t.name) = 'exact' ELSE false END""").fetchall()
     return {(a, b) for a, b in rows}, time.perf_counter() - started
 
 
