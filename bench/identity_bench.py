@@ -14,14 +14,15 @@ neighbouring digits swapped, or one wrong character).
 
 crosscheck: its own rule (``checks.links``, POLICY.md reading 9) — a registry
 record whose number is the trainee's with one adjacent swap or one wrong
-sequence digit (same region, birth date and check character), with the
-trainee's name, unless the trainee has a namesake in the same block.
+sequence digit (same region, birth date and check character), with the trainee's
+name, unless the trainee has a namesake in the same block.
+
 Splink 5 (DuckDB backend), documented defaults adapted: link_only, blocking on
-the same block, comparisons on the name (exact), its pinyin (Jaro-Winkler
-0.95 / 0.88) and the ID number (Levenshtein 1 / 2); the prior from a strict rule (same name and block,
-recall 0.9), u by random sampling (10 M pairs), m by EM blocked once on the
-block and once on the name; links at match probability ≥ 0.5. Both timed from
-the same loaded tables.
+the same block, comparisons on the name (exact), its pinyin (Jaro-Winkler 0.95 /
+0.88) and the ID number (Levenshtein 1 / 2); the prior from a strict rule (same
+name and block, recall 0.9), u by random sampling (10 M pairs), m by EM blocked
+once on the block and once on the name; links at match probability ≥ 0.5. Both
+timed from the same loaded tables.
 """
 
 from __future__ import annotations
