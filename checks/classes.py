@@ -26,7 +26,7 @@ def class_too_large() -> str:
                json_object('trainees', count(DISTINCT r.id_number),
                            'limit', any_value(x.max_trainees)),
                false
-        FROM {SCOPED} x JOIN roster_entries r USING (class_id)
+        FROM {SCOPED} x JOIN _roster r USING (class_id)
         WHERE x.max_trainees IS NOT NULL
         GROUP BY x.class_id
         HAVING count(DISTINCT r.id_number) > any_value(x.max_trainees)"""
@@ -71,30 +71,28 @@ def institution_not_listed() -> str:
     day (a dishonesty-list entry in force: permanently in Fushun, 2 years in
     Shenyang, the black list in Sichuan), or training on an online platform removed
     for fraud — for life (000 §3(一), §4(四); 001 §4(一), §5(四); 002 §7(二); 004 §(十))."""
-    barred = """EXISTS (SELECT 1 FROM dishonesty_list d WHERE d.subject_type = 'institution'
-                  AND d.credit_code = i.credit_code AND d.listed_from <= x.opening
-                  AND (x.institution_barred_permanently
-                       OR coalesce(d.listed_to, CAST(d.listed_from
-                              + to_years(CAST(coalesce(x.institution_bar_years, 9999) AS INTEGER))
-                              AS DATE)) >= x.opening))"""
-    platform = """(x.platform_fraud_barred AND coalesce(x.hours_online, 0) > 0 AND EXISTS (
-                  SELECT 1 FROM online_platforms o WHERE o.platform = x.online_platform
-                  AND coalesce(o.removed_for_fraud, false)
-                  AND coalesce(o.listed_to < x.opening, true)))"""
+    in_force = """d.listed_from <= x.opening AND (x.institution_barred_permanently
+        OR coalesce(d.listed_to, CAST(d.listed_from
+               + to_years(CAST(coalesce(x.institution_bar_years, 9999) AS INTEGER)) AS DATE))
+           >= x.opening)"""
+    removed = """x.platform_fraud_barred AND coalesce(x.hours_online, 0) > 0
+        AND coalesce(o.removed_for_fraud, false) AND coalesce(o.listed_to < x.opening, true)"""
     return f"""
-        SELECT x.class_id, NULL, 'INSTITUTION_NOT_LISTED', NULL,
-               json_object('institution', x.institution_id, 'listed_from', i.listed_from,
-                           'listed_to', i.listed_to, 'in_directory', {LISTED},
-                           'barred', {barred}, 'platform_removed_for_fraud', {platform}),
-               false
-        FROM {SCOPED} x LEFT JOIN institutions i USING (institution_id)
-        WHERE NOT {LISTED} OR {barred} OR {platform}"""
-
-
-APPROVED = """(SELECT 1 FROM institution_majors m WHERE m.institution_id = x.institution_id
-               AND m.major = x.major AND m.level IS NOT DISTINCT FROM x.level
-               AND (m.valid_from IS NULL OR m.valid_from <= x.planned_start)
-               AND (m.valid_to IS NULL OR m.valid_to >= x.planned_start))"""
+        SELECT class_id, NULL, 'INSTITUTION_NOT_LISTED', NULL,
+               json_object('institution', institution_id, 'listed_from', listed_from,
+                           'listed_to', listed_to, 'in_directory', listed, 'barred', barred,
+                           'platform_removed_for_fraud', platform), false
+        FROM (SELECT x.class_id, any_value(x.institution_id) AS institution_id,
+                     any_value(i.listed_from) AS listed_from, any_value(i.listed_to) AS listed_to,
+                     bool_and({LISTED}) AS listed,
+                     coalesce(bool_or(d.record_key IS NOT NULL AND {in_force}), false) AS barred,
+                     coalesce(bool_or({removed}), false) AS platform
+              FROM {SCOPED} x LEFT JOIN institutions i USING (institution_id)
+              LEFT JOIN dishonesty_list d ON d.subject_type = 'institution'
+                   AND d.credit_code = i.credit_code
+              LEFT JOIN online_platforms o ON o.platform = x.online_platform
+              GROUP BY x.class_id)
+        WHERE NOT listed OR barred OR platform"""
 
 
 def major_not_approved() -> str:
@@ -103,26 +101,39 @@ def major_not_approved() -> str:
     caps the majors of an institution (Shenyang: 3, 原则上), a class of its 4th or
     later distinct major, counting the institution's filed classes of approved
     majors in filing order. Not judged for an institution outside the directory."""
+    approved = """(m.institution_id = x.institution_id AND m.major = x.major
+        AND m.level IS NOT DISTINCT FROM x.level
+        AND (m.valid_from IS NULL OR m.valid_from <= x.planned_start)
+        AND (m.valid_to IS NULL OR m.valid_to >= x.planned_start))"""
     return f"""
-        WITH ranked AS (
+        WITH capped AS (SELECT DISTINCT institution_id, policy_id FROM {SCOPED} x
+                        WHERE x.max_majors IS NOT NULL),
+        ranked AS (
             -- each approved major's place among the institution's majors, by first filing
             SELECT institution_id, major, level,
                    dense_rank() OVER (PARTITION BY institution_id, policy_id
                                       ORDER BY first_filed, major, level) AS place
             FROM (SELECT x.institution_id, x.policy_id, x.major, x.level,
                          min(x.filed_on) AS first_filed
-                  FROM classes x WHERE x.filed_on IS NOT NULL AND EXISTS {APPROVED}
+                  FROM classes x JOIN capped USING (institution_id, policy_id)
+                  JOIN institution_majors m ON {approved}
+                  WHERE x.filed_on IS NOT NULL
                   GROUP BY ALL))
-        SELECT x.class_id, NULL, 'MAJOR_NOT_APPROVED', NULL,
-               json_object('institution', x.institution_id, 'major', x.major, 'level', x.level,
-                           'approved', EXISTS {APPROVED}, 'place', k.place,
-                           'limit', x.max_majors),
+        SELECT class_id, NULL, 'MAJOR_NOT_APPROVED', NULL,
+               json_object('institution', institution_id, 'major', major, 'level', level,
+                           'approved', approved, 'place', place, 'limit', max_majors),
                false
-        FROM {SCOPED} x LEFT JOIN institutions i USING (institution_id)
-        LEFT JOIN ranked k ON k.institution_id = x.institution_id AND k.major = x.major
-             AND k.level IS NOT DISTINCT FROM x.level
-        WHERE {LISTED} AND (NOT EXISTS {APPROVED}
-                            OR (x.max_majors IS NOT NULL AND k.place > x.max_majors))"""
+        FROM (SELECT x.class_id, any_value(x.institution_id) AS institution_id,
+                     any_value(x.major) AS major, any_value(x.level) AS level,
+                     any_value(x.max_majors) AS max_majors, any_value(k.place) AS place,
+                     bool_or(m.institution_id IS NOT NULL) AS approved,
+                     bool_and({LISTED}) AS listed
+              FROM {SCOPED} x LEFT JOIN institutions i USING (institution_id)
+              LEFT JOIN institution_majors m ON {approved}
+              LEFT JOIN ranked k ON k.institution_id = x.institution_id AND k.major = x.major
+                   AND k.level IS NOT DISTINCT FROM x.level
+              GROUP BY x.class_id)
+        WHERE listed AND (NOT approved OR (max_majors IS NOT NULL AND place > max_majors))"""
 
 
 def venue_not_approved() -> str:
@@ -186,23 +197,22 @@ def hours_out_of_range() -> str:
 def project_not_published() -> str:
     """PROJECT_NOT_PUBLISHED — no project published by the opening day, or one that
     differs in trainees, duration, occupation or rate (004 §(三): 原则上)."""
-    trainees = (
-        "(SELECT count(DISTINCT id_number) FROM roster_entries r WHERE r.class_id = x.class_id)"
-    )
     return f"""
         SELECT x.class_id, NULL, 'PROJECT_NOT_PUBLISHED', NULL,
                json_object('project', x.project_ref, 'published_on', j.published_on,
-                           'published_trainees', j.trainees, 'trainees', {trainees},
+                           'published_trainees', j.trainees, 'trainees', n.trainees,
                            'published_months', j.months, 'months', x.months,
                            'occupation', j.occupation, 'major', x.major,
                            'published_rate_fen', j.rate_fen_per_month,
                            'rate_fen', m.rate_fen_per_month), false
         FROM {SCOPED} x LEFT JOIN published_projects j ON j.project_ref = x.project_ref
+        LEFT JOIN (SELECT class_id, count(DISTINCT id_number) AS trainees FROM _roster
+                   GROUP BY class_id) n USING (class_id)
         LEFT JOIN institution_majors m ON m.institution_id = x.institution_id
              AND m.major = x.major AND m.level IS NOT DISTINCT FROM x.level
         WHERE x.project_required AND (j.project_ref IS NULL
            OR coalesce(j.published_on > x.opening, false)
-           OR j.trainees IS DISTINCT FROM {trainees}
+           OR j.trainees IS DISTINCT FROM coalesce(n.trainees, 0)
            OR j.months IS DISTINCT FROM x.months OR j.occupation IS DISTINCT FROM x.major
            OR j.rate_fen_per_month IS DISTINCT FROM m.rate_fen_per_month)"""
 

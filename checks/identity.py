@@ -28,19 +28,21 @@ def roster_duplicate() -> str:
     """ROSTER_DUPLICATE — the same normalised number twice in one roster, or in two
     rosters of one filing batch (000 §1(一): once a person)."""
     return """
+        WITH mine AS (
+            SELECT r.class_id, r.id_number, list(r.seq ORDER BY r.seq) AS rows,
+                   any_value(c.filing_batch) AS batch
+            FROM _roster r JOIN classes c USING (class_id)
+            GROUP BY r.class_id, r.id_number),
+        batched AS (
+            SELECT m.class_id, m.id_number, list(DISTINCT o.class_id ORDER BY o.class_id) AS others
+            FROM mine m JOIN classes oc ON oc.filing_batch = m.batch AND oc.class_id <> m.class_id
+            JOIN roster_entries o ON o.class_id = oc.class_id AND o.id_number = m.id_number
+            GROUP BY m.class_id, m.id_number)
         SELECT class_id, id_number, 'ROSTER_DUPLICATE', NULL,
                json_object('source', 'roster_entries', 'rows', rows, 'batch', batch,
                            'classes', others), false
-        FROM (
-            SELECT r.class_id, r.id_number, list(r.seq ORDER BY r.seq) AS rows,
-                   any_value(c.filing_batch) AS batch,
-                   (SELECT list(DISTINCT o.class_id ORDER BY o.class_id)
-                    FROM roster_entries o JOIN classes oc USING (class_id)
-                    WHERE o.id_number = r.id_number AND o.class_id <> r.class_id
-                      AND oc.filing_batch = any_value(c.filing_batch)) AS others
-            FROM roster_entries r JOIN _scope USING (class_id) JOIN classes c USING (class_id)
-            GROUP BY r.class_id, r.id_number)
-        WHERE len(rows) > 1 OR len(coalesce(others, [])) > 0"""
+        FROM mine LEFT JOIN batched USING (class_id, id_number)
+        WHERE len(rows) > 1 OR others IS NOT NULL"""
 
 
 def _names() -> str:

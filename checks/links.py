@@ -74,9 +74,26 @@ def typo(record: str, person: str) -> str:
                 THEN 'fuzzy_swap' END END)"""
 
 
+# Above this many blocks, one scan with a semi-join beats index lookups.
+MAX_LOOKUPS = 3000
+
+
+def _literals(values: list[str]) -> str:
+    """An SQL IN list of string literals (DuckDB uses an ART index for a literal IN
+    list, not for a parameter list or a subquery)."""
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
 def setup(con: duckdb.DuckDBPyConnection) -> None:
     """Build ``_trainees``, ``_namesakes`` and every ``_l_<registry>`` for the roster
-    rows in ``_roster`` (valid numbers only: an invalid one gets ``ID_INVALID`` only)."""
+    rows in ``_roster`` (valid numbers only: an invalid one gets ``ID_INVALID`` only).
+
+    Each registry is read once, by block (region and birth date, the first 14
+    characters, stored as ``id_block``): the block holds the trainee's own records,
+    the records whose number has a typo in the sequence digits, and the namesakes.
+    For a few classes the blocks are a literal list, which DuckDB serves from the ART
+    index on ``id_block`` (a few hundred rows read instead of millions); for many, a
+    semi-join reads the registry once."""
     adapter.run(
         con,
         "links: trainees",
@@ -86,6 +103,26 @@ def setup(con: duckdb.DuckDBPyConnection) -> None:
                bool_or(coalesce(id_number_raw, id_number) <> id_number) AS typed_loosely
         FROM _roster WHERE id_ok GROUP BY class_id, id_number""",
     )
+    blocks = [
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT substr(id_number, 1, 14) FROM {TRAINEES} ORDER BY 1"
+        ).fetchall()
+    ]
+    if not blocks:
+        in_blocks = "false"
+    elif len(blocks) <= MAX_LOOKUPS:
+        in_blocks = f"r.id_block IN ({_literals(blocks)})"
+    else:
+        in_blocks = f"r.id_block IN (SELECT DISTINCT substr(id_number, 1, 14) FROM {TRAINEES})"
+    # the household register's people of the trainees' blocks (namesakes, and the
+    # trainees' own records below)
+    adapter.run(
+        con,
+        "links: household blocks",
+        f"""CREATE OR REPLACE TEMP TABLE _l_household_block AS
+            SELECT * FROM household_registration r WHERE {in_blocks}""",
+    )
     # another person with the trainee's name in the same block forbids fuzzy links:
     # the household register's people, and the other trainees on the rosters in scope
     adapter.run(
@@ -94,7 +131,7 @@ def setup(con: duckdb.DuckDBPyConnection) -> None:
         f"""
         CREATE OR REPLACE TEMP TABLE _namesakes AS
         SELECT DISTINCT t.id_number FROM {TRAINEES} t
-        JOIN (SELECT id_number, id_block, name FROM household_registration
+        JOIN (SELECT r.id_number, r.id_block, r.name FROM _l_household_block r
               UNION ALL SELECT id_number, substr(id_number, 1, 14), roster_name
               FROM {TRAINEES}) o
           ON o.id_block = substr(t.id_number, 1, 14) AND o.id_number <> t.id_number
@@ -104,35 +141,43 @@ def setup(con: duckdb.DuckDBPyConnection) -> None:
           AND name_level(o.name, t.roster_name) = 'exact'""",
     )
     for registry, (table, fuzzy, _) in REGISTRIES.items():
+        source = (
+            "_l_household_block"
+            if registry == "household_registration"
+            else f"(SELECT * FROM {registry} r WHERE {in_blocks})"
+        )
         link = (
             "CASE WHEN r.id_number = t.id_number THEN CASE WHEN t.typed_loosely OR "
             "r.id_number_raw IS NOT NULL THEN 'normalised' ELSE 'exact' END "
             f"ELSE {typo('r.id_number', 't.id_number')} END"
         )
         if fuzzy:
-            join = "r.id_block = substr(t.id_number, 1, 14)"
             # CASE: the name comparison (Python) runs only for the typo candidates
             where = f"""r.id_number = t.id_number OR CASE
                 WHEN {typo("r.id_number", "t.id_number")} IS NOT NULL
                      AND t.id_number NOT IN (SELECT id_number FROM _namesakes)
                 THEN name_level(r.name, t.roster_name) = 'exact' ELSE false END"""
         else:
-            join, where = "r.id_number = t.id_number", "true"
+            where = "r.id_number = t.id_number"
         adapter.run(
             con,
             f"links: {registry}",
+            # MATERIALIZED: the block lookup stays an index scan (joined on the ID
+            # directly, DuckDB would scan the registry)
             f"""
             CREATE OR REPLACE TEMP TABLE {table} AS
+            WITH r AS MATERIALIZED (SELECT * FROM {source} r)
             SELECT t.class_id, t.id_number AS person, {link} AS link,
                    r.id_number <> t.id_number AS fuzzy, r.*
-            FROM {TRAINEES} t JOIN {registry} r ON {join}
+            FROM {TRAINEES} t JOIN r ON r.id_block = substr(t.id_number, 1, 14)
             WHERE {where}""",
         )
 
 
 def record(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     """Rewrite ``links`` for the classes in scope: every linked record, how it was
-    linked, the name comparison, and the findings whose evidence cites it."""
+    linked, the name comparison, and the findings of this run whose evidence cites
+    it (in ``_rated``). Call inside the run's transaction."""
     parts = []
     for registry, (table, _, key) in REGISTRIES.items():
         # the dishonesty list holds no names
@@ -148,21 +193,19 @@ def record(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
                    {level} AS name_level
             FROM {table} l JOIN {TRAINEES} t ON t.class_id = l.class_id
                  AND t.id_number = l.person""")
+    con.execute("DELETE FROM links WHERE class_id IN (SELECT class_id FROM _scope)")
     adapter.run(
         con,
         "links: record",
         f"""
-        CREATE OR REPLACE TEMP TABLE _links AS
-        SELECT k.*, (SELECT list(DISTINCT f.rule_code ORDER BY f.rule_code) FROM findings f
-                     WHERE f.class_id = k.class_id AND f.id_number = k.id_number
-                       AND f.resolved_at IS NULL
-                       AND contains(CAST(f.evidence AS VARCHAR), '"' || k.record_key || '"'))
-                   AS rules
+        INSERT INTO links
+        SELECT k.class_id, k.id_number, k.source, k.record_key, k.record_id, k.link,
+               k.name_level,
+               coalesce((SELECT list(DISTINCT f.rule_code ORDER BY f.rule_code) FROM _rated f
+                         WHERE f.class_id = k.class_id AND f.id_number = k.id_number
+                           AND contains(CAST(f.evidence AS VARCHAR),
+                                        '"' || k.record_key || '"')), []),
+               $run
         FROM ({" UNION ALL ".join(parts)}) k""",
-    )
-    con.execute("DELETE FROM links WHERE class_id IN (SELECT class_id FROM _scope)")
-    con.execute(
-        "INSERT INTO links SELECT class_id, id_number, source, record_key, record_id, link, "
-        "name_level, coalesce(rules, []), $run FROM _links",
         {"run": run_id},
     )

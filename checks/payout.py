@@ -193,8 +193,9 @@ def notice_period_incomplete() -> str:
     """NOTICE_PERIOD_INCOMPLETE — paid with fewer than 5 working days d, notice start ≤
     d < paid date; with an objection open on the paid date; or into an account other
     than the institution's basic one (000 §3(七); 001 §4(六); reading 15)."""
-    counted = """(SELECT count(*) FROM _calendar k WHERE k.workday
-                  AND k.day >= n.published_on AND k.day < p.paid_on)"""
+    # working days d with start ≤ d < paid: the calendar's prefix counts, subtracted
+    counted = """((SELECT k.before FROM _calendar k WHERE k.day = p.paid_on)
+                  - (SELECT k.before FROM _calendar k WHERE k.day = n.published_on))"""
     return f"""
         SELECT x.class_id, NULL, 'NOTICE_PERIOD_INCOMPLETE', NULL,
                json_object('paid_on', min(p.paid_on), 'notice_from', min(n.published_on),

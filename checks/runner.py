@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -86,7 +84,11 @@ def _calendar_frame() -> pl.DataFrame:
     cal = calendar()
     years = sorted(cal.sources)
     days = pl.date_range(dt.date(years[0], 1, 1), dt.date(years[-1], 12, 31), eager=True)
-    return pl.DataFrame({"day": days, "workday": [cal.is_workday(d) for d in days]})
+    workday = [cal.is_workday(d) for d in days]
+    before = [0]  # working days strictly before each day: a count over [a, b) is a subtraction
+    for w in workday[:-1]:
+        before.append(before[-1] + w)
+    return pl.DataFrame({"day": days, "workday": workday, "before": before})
 
 
 def _reference(con: duckdb.DuckDBPyConnection) -> None:
@@ -159,109 +161,55 @@ def run_stages(
         FROM roster_entries r JOIN _scope USING (class_id)""",
         {"as_of": as_of},
     )
-    with narrowed(con):
-        links.setup(con)
-        for name, sql in SETUP.items():
-            params_ = {"as_of": as_of} if "$as_of" in sql else None
-            adapter.run(
-                con, f"setup: {name}", f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", params_
-            )
-        for stage in stages:
-            _found(con, stage, as_of)
-        return _write(con, stages, run_id)
+    links.setup(con)
+    for name, sql in SETUP.items():
+        values = {"as_of": as_of} if "$as_of" in sql else None
+        adapter.run(con, f"setup: {name}", f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", values)
+    _found(con, stages, as_of)
+    return _write(con, stages, run_id)
 
 
-# Registries keyed by person, and the rows of each that are not (institutions on the
-# dishonesty list): what ``narrowed`` copies for a run.
-PERSON_KEYED = {
-    "household_registration": None,
-    "student_status": None,
-    "pension_contributions": None,
-    "business_licences": None,
-    "training_records": None,
-    "dishonesty_list": "subject_type <> 'person'",
-}
-# Above this many trainees, one scan with a semi-join beats index lookups.
-_MAX_LOOKUPS = 3000
+# The registries keyed by person: the rules read them only through the links
+# (:mod:`checks.links`), never whole.
+PERSON_KEYED = tuple(links.REGISTRIES)
 
 
-def _literals(values: list[str]) -> str:
-    """An SQL IN list of string literals (DuckDB uses an ART index for a literal IN
-    list, not for a parameter list or a subquery)."""
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-
-
-@contextmanager
-def narrowed(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """For a run: shadow each person-keyed registry with a temp table of the rows that
-    can concern the classes' trainees — those of the same block (region and birth
-    date, the first 14 characters, stored as ``id_block``), which holds the
-    trainee's own records, the records whose number has a typo in the sequence
-    digits, and the namesakes. The lookups use the ART indexes on ``id_block``, so a
-    one-class check reads a few hundred rows instead of scanning the registries; a
-    run over many classes reads each registry once (a semi-join). Results are
-    identical (tested)."""
-    blocks = sorted(
-        {
-            r[0][:14]
-            for r in con.execute(
-                "SELECT DISTINCT id_number FROM _roster WHERE id_number IS NOT NULL"
-            ).fetchall()
-        }
-    )
-    lookups = len(blocks) <= _MAX_LOOKUPS
-    made = []
-    try:
-        for table, keep in PERSON_KEYED.items():
-            if not lookups:  # a large scope: one scan with a semi-join instead
-                where = "id_block IN (SELECT DISTINCT substr(id_number, 1, 14) FROM _roster)"
-            elif blocks:
-                where = f"id_block IN ({_literals(blocks)})"
-            else:
-                where = "false"
-            parts = [f"SELECT * FROM main.{table} WHERE {where}"]
-            if keep:
-                parts.append(f"SELECT * FROM main.{table} WHERE {keep}")
-            adapter.run(
-                con,
-                f"narrow: {table}",
-                f"CREATE OR REPLACE TEMP TABLE {table} AS {' UNION ALL '.join(parts)}",
-            )
-            made.append(table)
-        yield
-    finally:
-        for table in made:
-            con.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
-
-
-def _found(con: duckdb.DuckDBPyConnection, stage: str, as_of: dt.date) -> None:
-    """Run one stage's rules into ``_rated_<stage>``: finding rows with their
-    severity, policy and clause (nothing written yet)."""
+def _found(con: duckdb.DuckDBPyConnection, stages: list[str], as_of: dt.date) -> None:
+    """Run the stages' rules into ``_rated``: finding rows with their stage, severity,
+    policy and clause (nothing written yet)."""
     adapter.run(
         con,
         "found",
         """
-        CREATE OR REPLACE TEMP TABLE _found (class_id VARCHAR, id_number VARCHAR,
-            rule_code VARCHAR, match_level VARCHAR, evidence JSON, review BOOLEAN)""",
+        CREATE OR REPLACE TEMP TABLE _found (stage VARCHAR, class_id VARCHAR,
+            id_number VARCHAR, rule_code VARCHAR, match_level VARCHAR, evidence JSON,
+            review BOOLEAN)""",
     )
     # only the rules that apply to some class in scope (all of them on a full run)
     applicable = {
         r[0] for r in con.execute("SELECT DISTINCT rule_code FROM _class_rules").fetchall()
     }
-    built = {code: build() for code, build in STAGES[stage].items() if code in applicable}
-    # One statement for all of the stage's rules: DuckDB plans it once and runs the
+    built = {
+        (stage, code): build()
+        for stage in stages
+        for code, build in STAGES[stage].items()
+        if code in applicable
+    }
+    # One statement for all the stages' rules: DuckDB plans it once and runs the
     # branches side by side (a one-class check is mostly per-statement overhead).
     # Should it fail, the rules run one by one so that the error names the rule.
-    union = " UNION ALL ".join(f"({sql})" for sql in built.values())
+    union = " UNION ALL ".join(
+        f"(SELECT '{stage}', * FROM ({sql}))" for (stage, _), sql in built.items()
+    )
     try:
         if union:
             values = {"as_of": as_of} if "$as_of" in union else None
             con.execute(f"INSERT INTO _found {union}", values)
     except duckdb.Error:
         con.execute("DELETE FROM _found")
-        for code, sql in built.items():
+        for (stage, code), sql in built.items():
             values = {"as_of": as_of} if "$as_of" in sql else None
-            adapter.run(con, code, f"INSERT INTO _found {sql}", values)
+            adapter.run(con, code, f"INSERT INTO _found SELECT '{stage}', * FROM ({sql})", values)
     review = ", ".join(f"'{level}'" for level in identity.REVIEW_LEVELS)
     # a rule's own "review" variant (no record, investor only, another province, a
     # record linked by a mistyped number, a near-identical name)
@@ -269,66 +217,70 @@ def _found(con: duckdb.DuckDBPyConnection, stage: str, as_of: dt.date) -> None:
         con,
         "rated",
         f"""
-        CREATE OR REPLACE TEMP TABLE _rated_{stage} AS
-        SELECT md5(concat_ws('|', $stage, f.class_id, coalesce(f.id_number, ''), f.rule_code))
+        CREATE OR REPLACE TEMP TABLE _rated AS
+        SELECT md5(concat_ws('|', f.stage, f.class_id, coalesce(f.id_number, ''), f.rule_code))
                    AS finding_id,
                f.* EXCLUDE (review), CASE WHEN f.match_level IN ({review}) OR f.review
                    THEN 'review' ELSE r.severity END AS severity,
                r.policy_id, r.policy_version, r.clause
         FROM _found f JOIN _class_rules r USING (class_id, rule_code)""",
-        {"stage": stage},
     )
 
 
 def _write(con: duckdb.DuckDBPyConnection, stages: list[str], run_id: str) -> list[RunSummary]:
-    """Record every stage's findings and the run's links, in one transaction."""
+    """Record every stage's findings and the run's links, in one transaction: new ones
+    inserted, known ones refreshed, those no longer found in scope resolved."""
     now = dt.datetime.now().replace(microsecond=0)
-    summaries = []
-    for stage in stages:
-        found, new = con.execute(
-            f"SELECT count(*), count(*) FILTER (finding_id NOT IN "
-            f"(SELECT finding_id FROM findings)) FROM _rated_{stage}"
-        ).fetchall()[0]
-        summaries.append(RunSummary(run_id, stage, int(found), int(new), 0))
+    counts = {
+        stage: (int(found), int(new))
+        for stage, found, new in con.execute(
+            "SELECT stage, count(*), count(*) FILTER (finding_id NOT IN "
+            "(SELECT finding_id FROM findings)) FROM _rated GROUP BY stage"
+        ).fetchall()
+    }
     con.execute("BEGIN TRANSACTION")
     try:
-        for summary in summaries:
-            stage = summary.stage
-            adapter.run(
-                con,
-                "update",
-                f"""
-                UPDATE findings f SET last_run_id = $run, last_seen_at = $now,
-                       evidence = r.evidence, severity = r.severity, match_level = r.match_level,
-                       resolved_at = NULL, policy_version = r.policy_version
-                FROM _rated_{stage} r WHERE f.finding_id = r.finding_id""",
-                {"run": run_id, "now": now},
-            )
-            adapter.run(
-                con,
-                "insert",
-                f"""
-                INSERT INTO findings (finding_id, stage, class_id, id_number, rule_code,
-                    severity, policy_id, policy_version, clause, match_level, evidence,
-                    first_run_id, last_run_id, first_seen_at, last_seen_at)
-                SELECT finding_id, $stage, class_id, id_number, rule_code, severity, policy_id,
-                       policy_version, clause, match_level, evidence, $run, $run, $now, $now
-                FROM _rated_{stage} WHERE finding_id NOT IN (SELECT finding_id FROM findings)""",
-                {"stage": stage, "run": run_id, "now": now},
-            )
-            summary.resolved = int(
-                con.execute(
-                    f"""
+        adapter.run(
+            con,
+            "refresh",
+            """
+            UPDATE findings f SET last_run_id = $run, last_seen_at = $now, evidence = r.evidence,
+                   severity = r.severity, match_level = r.match_level, resolved_at = NULL,
+                   policy_version = r.policy_version
+            FROM _rated r WHERE f.finding_id = r.finding_id""",
+            {"run": run_id, "now": now},
+        )
+        adapter.run(
+            con,
+            "record",
+            """
+            INSERT INTO findings (finding_id, stage, class_id, id_number, rule_code, severity,
+                policy_id, policy_version, clause, match_level, evidence, first_run_id,
+                last_run_id, first_seen_at, last_seen_at)
+            SELECT finding_id, stage, class_id, id_number, rule_code, severity, policy_id,
+                   policy_version, clause, match_level, evidence, $run, $run, $now, $now
+            FROM _rated WHERE finding_id NOT IN (SELECT finding_id FROM findings)""",
+            {"run": run_id, "now": now},
+        )
+        resolved = dict(
+            con.execute(
+                """
+                WITH gone AS (
                     UPDATE findings SET resolved_at = $now
-                    WHERE stage = $stage AND resolved_at IS NULL
+                    WHERE list_contains($stages, stage) AND resolved_at IS NULL
                       AND class_id IN (SELECT class_id FROM _scope)
-                      AND finding_id NOT IN (SELECT finding_id FROM _rated_{stage})""",
-                    {"now": now, "stage": stage},
-                ).fetchall()[0][0]
-            )
+                      AND finding_id NOT IN (SELECT finding_id FROM _rated)
+                    RETURNING stage)
+                SELECT stage, count(*) FROM gone GROUP BY stage""",
+                {"now": now, "stages": stages},
+            ).fetchall()
+        )
         links.record(con, run_id)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return summaries
+    return [
+        RunSummary(run_id, stage, *counts.get(stage, (0, 0)), int(resolved.get(stage, 0)))
+        for stage in stages
+    ]
