@@ -9,9 +9,14 @@ review)`` with a null ``id_number``. Shares are compared as exact decimals.
 
 from __future__ import annotations
 
-SCOPED = """(SELECT p.* EXCLUDE (opening, ending, institution_id, venue_id), c.*,
-                    c.planned_start AS opening
-             FROM _class_params p JOIN classes c USING (class_id) JOIN _scope USING (class_id))"""
+# the classes in scope with their parameters: built once per run (SETUP), then read by
+# every class rule
+SCOPED = "_scoped"
+SETUP = {
+    SCOPED: """SELECT p.* EXCLUDE (opening, ending, institution_id, venue_id), c.*,
+                      c.planned_start AS opening
+               FROM _class_params p JOIN classes c USING (class_id) JOIN _scope USING (class_id)"""
+}
 # the class's institution is in the programme's directory on the opening day
 LISTED = """(i.institution_id IS NOT NULL AND coalesce(i.listed_from <= x.opening, false)
              AND (i.listed_to IS NULL OR i.listed_to >= x.opening))"""

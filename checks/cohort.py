@@ -6,7 +6,7 @@ Built once per run (:data:`SETUP`, in order):
 * ``_people`` — each trainee of the classes in scope (valid number) with the
   class's parameters and the household register's province (the ID's region
   code only without a household record: reading 5);
-* ``_study`` — each linked study record, marked ``cohort`` when it is a *cohort
+* (within it) each linked study record, marked ``cohort`` when it is a *cohort
   record*: a counted level (the policy's ``levels``), status 毕业 or 在读 (never
   退学), and a graduation date (actual or expected) in the policy's window;
 * ``_cohort`` — per trainee: in the cohort, full-time, at a school of the
@@ -37,6 +37,17 @@ WINDOW = """(
             9, 1)))"""
 
 PEOPLE = "_people"
+# each linked study record of a trainee, marked ``cohort`` when it is a cohort record
+STUDY = f"""SELECT s.class_id, s.person, s.fuzzy, s.link, s.record_key, s.school_name,
+               s.school_code, s.level, s.study_mode, s.status, s.graduated_on,
+               coalesce(s.school_province,
+                        substr(regexp_replace(s.school_code, '[^0-9]', '', 'g'), 1, 2))
+                   AS school_prov,
+               coalesce(x.levels IS NULL OR list_contains(x.levels, trim(s.level)), false)
+                   AND s.status IN {COUNTED_STATUS} AND s.graduated_on IS NOT NULL
+                   AND coalesce({WINDOW}, false) AS cohort,
+               s.status IN {GRADUATED} AS graduated
+        FROM _l_student s JOIN {PEOPLE} x ON x.class_id = s.class_id AND x.id_number = s.person"""
 SETUP = {
     PEOPLE: """
         SELECT t.class_id, t.id_number, t.roster_name, c.region_code, c.major, c.level,
@@ -47,18 +58,8 @@ SETUP = {
         LEFT JOIN (SELECT class_id, person, min(province_code) AS province_code
                    FROM _l_household GROUP BY ALL) h
           ON h.class_id = t.class_id AND h.person = t.id_number""",
-    "_study": f"""
-        SELECT s.class_id, s.person, s.fuzzy, s.link, s.record_key, s.school_name,
-               s.school_code, s.level, s.study_mode, s.status, s.graduated_on,
-               coalesce(s.school_province,
-                        substr(regexp_replace(s.school_code, '[^0-9]', '', 'g'), 1, 2))
-                   AS school_prov,
-               coalesce(x.levels IS NULL OR list_contains(x.levels, trim(s.level)), false)
-                   AND s.status IN {COUNTED_STATUS} AND s.graduated_on IS NOT NULL
-                   AND coalesce({WINDOW}, false) AS cohort,
-               s.status IN {GRADUATED} AS graduated
-        FROM _l_student s JOIN {PEOPLE} x ON x.class_id = s.class_id AND x.id_number = s.person""",
     "_cohort": f"""
+        WITH s AS ({STUDY})
         SELECT x.class_id, x.id_number, count(s.person) AS records,
                coalesce(bool_or(NOT s.fuzzy), false) AS exact_records,
                coalesce(bool_or(s.cohort), false) AS in_cohort,
@@ -69,12 +70,13 @@ SETUP = {
                coalesce(bool_or(s.cohort AND s.graduated_on > x.opening), false) AS at_school,
                max(s.graduated_on) FILTER (s.cohort AND s.graduated
                                            AND s.graduated_on <= x.opening) AS left_on,
+               list(DISTINCT s.school_prov) FILTER (s.cohort) AS school_provs,
                list(json_object('key', s.record_key, 'school', s.school_name,
                                 'level', s.level, 'mode', s.study_mode, 'status', s.status,
                                 'graduated_on', s.graduated_on, 'cohort', s.cohort,
                                 'link', s.link)
                     ORDER BY s.graduated_on) FILTER (s.person IS NOT NULL) AS study
-        FROM {PEOPLE} x LEFT JOIN _study s ON s.class_id = x.class_id AND s.person = x.id_number
+        FROM {PEOPLE} x LEFT JOIN s ON s.class_id = x.class_id AND s.person = x.id_number
         GROUP BY x.class_id, x.id_number""",
 }
 
@@ -103,8 +105,7 @@ def _region(code: str, liaoning_household: bool) -> str:
     evidence = (
         "json_object('source', CASE WHEN x.household_province IS NULL THEN 'id_region_code' "
         "ELSE 'household_registration' END, 'province', x.hukou, "
-        "'school_provinces', (SELECT list(DISTINCT s.school_prov) FROM _study s "
-        "WHERE s.class_id = x.class_id AND s.person = x.id_number AND s.cohort))"
+        "'school_provinces', k.school_provs)"
     )
     when = (
         f"k.in_cohort AND NOT k.home_school AND {household}"

@@ -23,7 +23,8 @@ SETUP = {
         UNION ALL
         SELECT t.class_id, t.id_number, 'classes', c.class_id, c.region_code, pp.programme,
                c.planned_start, c.planned_end, true, NULL, false, 'exact'
-        FROM _trainees t JOIN (SELECT DISTINCT class_id, id_number FROM roster_entries) r
+        FROM _trainees t JOIN (SELECT DISTINCT class_id, id_number FROM roster_entries
+                               WHERE id_number IN (SELECT id_number FROM _trainees)) r
           ON r.id_number = t.id_number AND r.class_id <> t.class_id
         JOIN classes c ON c.class_id = r.class_id
         LEFT JOIN _policy_programmes pp ON pp.policy_id = c.policy_id

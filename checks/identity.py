@@ -36,7 +36,10 @@ def roster_duplicate() -> str:
         batched AS (
             SELECT m.class_id, m.id_number, list(DISTINCT o.class_id ORDER BY o.class_id) AS others
             FROM mine m JOIN classes oc ON oc.filing_batch = m.batch AND oc.class_id <> m.class_id
-            JOIN roster_entries o ON o.class_id = oc.class_id AND o.id_number = m.id_number
+            JOIN (SELECT class_id, id_number FROM roster_entries
+                  WHERE class_id IN (SELECT class_id FROM classes WHERE filing_batch IN
+                                     (SELECT batch FROM mine WHERE batch IS NOT NULL))) o
+              ON o.class_id = oc.class_id AND o.id_number = m.id_number
             GROUP BY m.class_id, m.id_number)
         SELECT class_id, id_number, 'ROSTER_DUPLICATE', NULL,
                json_object('source', 'roster_entries', 'rows', rows, 'batch', batch,

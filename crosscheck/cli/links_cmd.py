@@ -41,9 +41,11 @@ def export(
         raise CrosscheckError(f"{out_path} 是一个目录：--out 应为文件路径")
     con = warehouse.connect(db or default_warehouse(), read_only=True)
     try:
+        from checks.links import CITED
+
         table = con.sql(
             "SELECT class_id, id_number, source, record_key, record_id, link, name_level, "
-            "array_to_string(rules, ';') AS rules, run_id FROM links "
+            f"coalesce(rules, '') AS rules, run_id FROM ({CITED}) "
             "ORDER BY class_id, id_number, source, record_key"
         ).to_arrow_table()
     finally:

@@ -132,7 +132,8 @@ CREATE INDEX ix_dishonesty_list_block ON dishonesty_list (id_block);
 
 -- Every link between a trainee and a registry record the last run used (POLICY.md
 -- readings 2, 3, 9): how the record was attributed to the person. Rewritten for
--- the classes a run covers; `crosscheck links export` reads it.
+-- the classes a run covers; `crosscheck links export` reads it, with the open
+-- findings whose evidence cites each record.
 CREATE TABLE links (
     class_id       VARCHAR NOT NULL,
     id_number      VARCHAR NOT NULL,              -- the trainee (normalised)
@@ -141,6 +142,5 @@ CREATE TABLE links (
     record_id      VARCHAR,                       -- the number the record holds
     link           VARCHAR NOT NULL,              -- exact / normalised / fuzzy_swap / fuzzy_digit
     name_level     VARCHAR,                       -- roster name vs the record's name
-    rules          VARCHAR[],                     -- findings whose evidence cites it
     run_id         VARCHAR NOT NULL
 );
