@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from crosscheck import policy
+from reports import workbook
 
 # (header, sub-header or None, frame column or None)
 ANNEX_COLUMNS: list[tuple[str, str | None]] = [
@@ -80,10 +81,9 @@ def note(row: dict[str, Any], rate: int | None = 0) -> str:
 
 def write(path: Path, frame: pl.DataFrame) -> None:
     """One sheet per policy: its classes, a 合计 row, the sign-off rows and the notes."""
-    import xlsxwriter
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path))
+    wb = workbook(path)
     title = wb.add_format({"bold": True, "font_size": 14, "align": "center"})
     head = wb.add_format(
         {"bold": True, "border": 1, "align": "center", "valign": "vcenter", "text_wrap": True}

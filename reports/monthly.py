@@ -19,6 +19,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from reports import workbook
+
 CROSS_REGION = (
     "ALREADY_TRAINED_THIS_YEAR",
     "CONCURRENT_ENROLMENT",
@@ -168,10 +170,9 @@ def cross_region_cases(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFra
 
 def write_xlsx(con: duckdb.DuckDBPyConnection, f: Filters, path: Path) -> Path:
     """The month's report for the province: one sheet per view, Chinese headers."""
-    import xlsxwriter
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path))
+    wb = workbook(path)
     bold = wb.add_format({"bold": True})
     head = wb.add_format({"bold": True, "border": 1, "bg_color": "#DDEBF7"})
     money = wb.add_format({"num_format": "#,##0.00"})

@@ -23,6 +23,7 @@ import polars as pl
 from crosscheck import idnumber, policy
 from crosscheck.errors import CrosscheckError
 from crosscheck.workdays import calendar
+from reports import workbook
 
 
 @dataclass
@@ -149,10 +150,9 @@ def for_batch(
 
 def write(path: Path, notice: Notice) -> None:
     """The notice as an ``.xlsx``: one row per trainee, a 小计 per class, a 合计."""
-    import xlsxwriter
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path))
+    wb = workbook(path)
     ws = wb.add_worksheet("公示名单")
     title = wb.add_format({"bold": True, "font_size": 14})
     head = wb.add_format({"bold": True, "border": 1, "align": "center"})

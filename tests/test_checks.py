@@ -476,3 +476,53 @@ def test_a_run_over_a_few_classes_finds_what_the_full_run_finds(
         assert shadows == 0
     finally:
         con.close()
+
+
+FORMULA = "=cmd|' /C calc'!A0"
+
+
+def test_a_name_that_is_a_formula_stays_text_in_every_workbook(
+    loaded: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Issue 12 item 5: a roster name like ``=cmd|' /C calc'!A0`` is written as text —
+    never a live formula — in the review workbook, the 公示名单 and the 补贴核算表."""
+    import shutil
+    import zipfile
+
+    import openpyxl
+    import polars as pl
+
+    world, shared = loaded
+    db = tmp_path / "w.duckdb"
+    shutil.copy(shared, db)
+    notices = pl.read_parquet(world / "operations/notices.parquet")
+    class_id = notices["class_id"][0]
+    batch_id = notices["batch_id"][0]
+    con = warehouse.connect(db)
+    con.execute(
+        "UPDATE roster_entries SET name = $n WHERE class_id = $c AND seq = "
+        "(SELECT min(seq) FROM roster_entries WHERE class_id = $c)",
+        {"n": FORMULA, "c": class_id},
+    )
+    con.execute("UPDATE institutions SET name = $n", {"n": "=HYPERLINK(\"http://x\")"})
+    con.close()
+    review, notice, accounts = (tmp_path / f"{n}.xlsx" for n in ("review", "notice", "acc"))
+    _cli("check", "opening", "--class", class_id, "--as-of", AS_OF.isoformat(),
+         "--xlsx", str(review), "--db", str(db))  # fmt: skip
+    _cli("notice", "--batch", batch_id, "--as-of", AS_OF.isoformat(), "--xlsx", str(notice),
+         "--db", str(db))  # fmt: skip
+    _cli("check", "payout", "--class", class_id, "--as-of", AS_OF.isoformat(),
+         "--xlsx", str(accounts), "--db", str(db))  # fmt: skip
+    for path in (review, notice, accounts):
+        assert path.is_file(), path
+        with zipfile.ZipFile(path) as z:
+            sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/")]
+        assert not any("<f>" in s for s in sheets), f"a formula in {path.name}"
+        texts = {
+            c.value
+            for ws in openpyxl.load_workbook(path).worksheets
+            for row in ws.iter_rows()
+            for c in row
+            if isinstance(c.value, str)
+        }
+        assert FORMULA in texts or "=HYPERLINK(\"http://x\")" in texts, path.name

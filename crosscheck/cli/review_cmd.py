@@ -18,6 +18,7 @@ from crosscheck.cli.check_cmd import check_app
 from crosscheck.cli.db_cmd import DbOption
 from crosscheck.errors import CrosscheckError, parse_date
 from crosscheck.paths import default_warehouse
+from reports import workbook
 
 if TYPE_CHECKING:
     import duckdb
@@ -318,12 +319,11 @@ def _yuan(fen: int) -> str:
 
 
 def _write_review(path: Path, result: Review) -> None:
-    import xlsxwriter
 
     from checks.review import SEVERITY_LABELS, VERDICT_LABELS
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path))
+    wb = workbook(path)
     bold = wb.add_format({"bold": True})
     ws = wb.add_worksheet("审核结论")
     ws.write(0, 0, f"班级 {result.class_id} 审核结论：{VERDICT_LABELS[result.verdict]}", bold)
