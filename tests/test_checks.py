@@ -504,7 +504,7 @@ def test_a_name_that_is_a_formula_stays_text_in_every_workbook(
         "(SELECT min(seq) FROM roster_entries WHERE class_id = $c)",
         {"n": FORMULA, "c": class_id},
     )
-    con.execute("UPDATE institutions SET name = $n", {"n": "=HYPERLINK(\"http://x\")"})
+    con.execute("UPDATE institutions SET name = $n", {"n": '=HYPERLINK("http://x")'})
     con.close()
     review, notice, accounts = (tmp_path / f"{n}.xlsx" for n in ("review", "notice", "acc"))
     _cli("check", "opening", "--class", class_id, "--as-of", AS_OF.isoformat(),
@@ -525,4 +525,4 @@ def test_a_name_that_is_a_formula_stays_text_in_every_workbook(
             for c in row
             if isinstance(c.value, str)
         }
-        assert FORMULA in texts or "=HYPERLINK(\"http://x\")" in texts, path.name
+        assert FORMULA in texts or '=HYPERLINK("http://x")' in texts, path.name

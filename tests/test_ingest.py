@@ -395,11 +395,15 @@ def test_directory_and_operations_load_as_whole_snapshots(world: Path, tmp_path:
     assert got == list(
         classes.sort("class_id").select("class_id", "planned_start", "status").iter_rows()
     )
-    # a new export replaces the old one whole
+    # a new export replaces the old one whole — one that drops most of the classes
+    # only when the operator allows it (issue 12 item 1)
     smaller = tmp_path / "next"
     shutil.copytree(world, smaller)
     classes.head(3).write_parquet(smaller / "operations/classes.parquet")
     _, again = from_files(con, smaller, sources=["classes"], as_of=AS_OF)
+    assert again[0].status == "refused"
+    assert con.execute("SELECT count(*) FROM classes").fetchall()[0][0] == classes.height
+    _, again = from_files(con, smaller, sources=["classes"], as_of=AS_OF, allow_shrink=True)
     assert again[0].loaded == 3
     assert again[0].removed == classes.height
     assert con.execute("SELECT count(*) FROM classes").fetchall()[0][0] == 3
@@ -461,4 +465,52 @@ def test_registry_numbers_are_normalised_at_the_gate_and_join(world: Path, tmp_p
         "SELECT count(*) FROM business_licences WHERE role = 'supervisor'"
     ).fetchall()[0][0]
     assert loaded == supervisors.height
+    con.close()
+
+
+@pytest.mark.parametrize("kind", ["empty", "shrunk", "snapshot"])
+def test_an_extract_that_would_remove_too_much_is_refused(
+    world: Path, tmp_path: Path, kind: str
+) -> None:
+    """Issue 12 item 1: an empty (or much smaller) extract must not wipe a registry or a
+    whole-table export: more than the source's share of rows removed (5 %) is refused
+    like a failing gate, the previous snapshot kept — unless the operator allows it."""
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    name = "institutions" if kind == "snapshot" else "household_registration"
+    from_files(con, world, sources=[name], as_of=AS_OF)
+    before = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+    folder = tmp_path / "new"
+    section = "directory" if kind == "snapshot" else "registries"
+    shutil.copytree(world / section, folder / section)
+    path = folder / section / f"{name}.parquet"
+    frame = pl.read_parquet(path)
+    keep = 0 if kind == "empty" else int(frame.height * 0.9)
+    frame.head(keep).write_parquet(path)
+    _, outcomes = from_files(con, folder, sources=[name], as_of=AS_OF)
+    assert outcomes[0].status == "refused", outcomes[0]
+    assert "--allow-shrink" in outcomes[0].detail
+    assert con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0] == before
+    assert con.execute(
+        "SELECT last_status FROM load_state WHERE source = ?", [name]
+    ).fetchall() == [("refused",)]
+    _, outcomes = from_files(con, folder, sources=[name], as_of=AS_OF, allow_shrink=True)
+    assert outcomes[0].status == "loaded"
+    assert con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0] == keep
+    con.close()
+
+
+def test_two_candidate_files_for_one_source_are_an_error(world: Path, tmp_path: Path) -> None:
+    """Issue 12 item 1: a 5-row CSV beside the full Parquet is never silently chosen."""
+    from crosscheck.errors import CrosscheckError
+
+    folder = tmp_path / "two"
+    shutil.copytree(world / "registries", folder / "registries")
+    full = folder / "registries" / "household_registration.parquet"
+    pl.read_parquet(full).head(5).write_csv(full.with_suffix(".csv"))
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    with pytest.raises(
+        CrosscheckError, match=r"household_registration\.csv.*household_registration\.parquet"
+    ):
+        from_files(con, folder, sources=["household_registration"], as_of=AS_OF)
+    assert con.execute("SELECT count(*) FROM household_registration").fetchall()[0][0] == 0
     con.close()

@@ -59,6 +59,14 @@ def ingest(
     page_size: Annotated[
         int, typer.Option("--page-size", min=1, max=5000, help="HTTP 每页记录数")
     ] = 5000,
+    allow_shrink: Annotated[
+        bool,
+        typer.Option(
+            "--allow-shrink",
+            help="允许一批数据删除超过 5% 的现有记录"
+            "（默认整批拒收：空文件或截断的导出不会清空登记库）",
+        ),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """载入全部登记系统：首次全量，其后只取上次水位线之后的变化；每个来源单独提交。
@@ -83,12 +91,18 @@ def ingest(
             if files is not None:
                 if not files.is_dir():
                     raise CrosscheckError(f"目录 {files} 不存在")
-                run_id, outcomes = from_files(con, files, sources=source)
+                run_id, outcomes = from_files(con, files, sources=source, allow_shrink=allow_shrink)
             else:
                 assert base_url is not None
                 key = token or os.environ.get("CROSSCHECK_REGISTRY_TOKEN") or "crosscheck-dev-token"
                 run_id, outcomes = from_http(
-                    con, base_url, key, sources=source, progress=progress, page_size=page_size
+                    con,
+                    base_url,
+                    key,
+                    sources=source,
+                    progress=progress,
+                    page_size=page_size,
+                    allow_shrink=allow_shrink,
                 )
     finally:
         con.close()

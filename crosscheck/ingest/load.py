@@ -74,6 +74,7 @@ def load(
     run_id: str,
     as_of: dt.date,
     fingerprint: str | None = None,
+    allow_shrink: bool = False,
 ) -> Outcome:
     """Stage every batch (the source's columns plus ``_extract``, ``_row`` and
     ``_order``), gate it, and merge what passes into the source's table."""
@@ -145,16 +146,7 @@ def load(
         _quarantine(con, source, result, run_id, now, "refused" if refused else "quarantined")
         quality = json.dumps(result.summary(refused), ensure_ascii=False)
         if refused:
-            con.execute(
-                """
-                INSERT INTO load_state
-                    (source, last_attempt_at, last_status, last_quality, last_run_id)
-                VALUES (?, ?, 'refused', ?, ?)
-                ON CONFLICT (source) DO UPDATE SET last_attempt_at = excluded.last_attempt_at,
-                    last_status = 'refused', last_quality = excluded.last_quality,
-                    last_run_id = excluded.last_run_id""",
-                [source.name, now, quality, run_id],
-            )
+            _refused(con, source, now, quality, run_id)
             con.execute("COMMIT")
             return Outcome(
                 source.name,
@@ -170,6 +162,18 @@ def load(
             CREATE OR REPLACE TEMP VIEW _good AS
             SELECT * FROM _gated
             WHERE _seq NOT IN (SELECT _seq FROM _bad WHERE _status <> 'flagged')""")
+        shrink = None if allow_shrink or mode == "upsert" else _shrinks(con, source)
+        if shrink is not None:
+            _refused(con, source, now, quality, run_id)
+            con.execute("COMMIT")
+            return Outcome(
+                source.name,
+                "refused",
+                read=read,
+                rejected=len(result.bad),
+                seconds=time.perf_counter() - started,
+                detail=shrink,
+            )
         if source.snapshot:
             loaded, removed = _replace(con, source, now)
             watermark = None
@@ -213,6 +217,44 @@ def load(
         rejected=len(result.bad),
         seconds=time.perf_counter() - started,
         watermark=watermark,
+    )
+
+
+def _refused(
+    con: duckdb.DuckDBPyConnection, source: Source, now: dt.datetime, quality: str, run_id: str
+) -> None:
+    """Record a refused extract: the previous snapshot and watermark stay."""
+    con.execute(
+        """
+        INSERT INTO load_state (source, last_attempt_at, last_status, last_quality, last_run_id)
+        VALUES (?, ?, 'refused', ?, ?)
+        ON CONFLICT (source) DO UPDATE SET last_attempt_at = excluded.last_attempt_at,
+            last_status = 'refused', last_quality = excluded.last_quality,
+            last_run_id = excluded.last_run_id""",
+        [source.name, now, quality, run_id],
+    )
+
+
+def _shrinks(con: duckdb.DuckDBPyConnection, source: Source) -> str | None:
+    """Why replacing the table with the gated extract would remove too much of it (more
+    than the source's ``max_shrink`` of the rows held), or None."""
+    held = con.execute(f'SELECT count(*) FROM "{source.name}"').fetchall()[0][0]
+    if not held:
+        return None
+    if source.snapshot:
+        kept = con.execute("SELECT count(*) FROM _good").fetchall()[0][0]
+        removed = max(held - kept, 0)
+    else:  # keys the new snapshot no longer has (quarantined keys stay)
+        key = f'"{source.key}"'
+        removed = con.execute(
+            f'SELECT count(*) FROM "{source.name}" WHERE {key} NOT IN (SELECT {key} FROM _gated)'
+        ).fetchall()[0][0]
+    if removed <= held * source.max_shrink:
+        return None
+    return (
+        f"这批数据将删除 {removed:,} 条现有记录（现有 {held:,} 条的 {removed / held:.0%}），"
+        f"超过该数据源允许的 {source.max_shrink:.0%}：整批拒收，原数据保持不变。"
+        "若确属正常（如登记库重建），请加 --allow-shrink 重新载入"
     )
 
 

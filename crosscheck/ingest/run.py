@@ -18,6 +18,7 @@ import polars as pl
 
 from connectors.errors import ConnectorError
 from connectors.http import RegistryClient, RetryPolicy
+from crosscheck.errors import CrosscheckError
 from crosscheck.ingest.load import Mode, Outcome, ParquetExtract, load, state
 from crosscheck.ingest.sources import ALL_SOURCES, SOURCES, Source
 from crosscheck.world import schema
@@ -80,8 +81,10 @@ def from_http(
     client: httpx.Client | None = None,
     progress: Progress | None = None,
     page_size: int = 5000,
+    allow_shrink: bool = False,
 ) -> tuple[str, list[Outcome]]:
-    """Pull every registry: a full load first, then only what changed since the watermark."""
+    """Pull every registry: a full load first, then only what changed since the watermark
+    (a full load that would remove too much of a registry is refused unless allowed)."""
     as_of = as_of or dt.date.today()
     run_id = _start_run(con, "ingest-http", {"from": base_url, "sources": sources})
     outcomes = []
@@ -99,7 +102,15 @@ def from_http(
             try:
                 batches = _http_batches(reader, source, watermark, progress)
                 mode: Mode = "upsert" if watermark else "replace"
-                outcome = load(con, source, batches, mode=mode, run_id=run_id, as_of=as_of)
+                outcome = load(
+                    con,
+                    source,
+                    batches,
+                    mode=mode,
+                    run_id=run_id,
+                    as_of=as_of,
+                    allow_shrink=allow_shrink,
+                )
             except ConnectorError as exc:
                 outcome = Outcome(name, "failed", detail=str(exc))
             outcome.retries, outcome.rate_limited = reader.retries, reader.rate_limited
@@ -148,8 +159,14 @@ def extract_files(folder: Path, source: Source) -> list[Path]:
     base = sorted(
         p for p in root.glob(f"{source.name}.*") if p.suffix in (".parquet", ".csv", ".xlsx")
     )
+    if len(base) > 1:
+        raise CrosscheckError(
+            f"数据源 {source.name} 在 {root} 中有多个候选文件："
+            + "、".join(p.name for p in base)
+            + "。无法判断应载入哪一个：请只保留一个"
+        )
     deltas = [] if source.snapshot else sorted(root.glob(f"deltas/*/{source.name}.parquet"))
-    return base[:1] + deltas
+    return base + deltas
 
 
 def read_file(path: Path, source: Source, *, strict: bool = True) -> pl.DataFrame:
@@ -201,8 +218,11 @@ def from_files(
     *,
     sources: list[str] | None = None,
     as_of: dt.date | None = None,
+    allow_shrink: bool = False,
 ) -> tuple[str, list[Outcome]]:
-    """Load bulk extracts (base snapshot plus deltas) for every source found."""
+    """Load bulk extracts (base snapshot plus deltas) for every source found; an
+    extract that would remove more than its source's share of the rows held is
+    refused unless ``allow_shrink``."""
     as_of = as_of or dt.date.today()
     run_id = _start_run(con, "ingest-files", {"folder": str(folder), "sources": sources})
     outcomes = []
@@ -253,6 +273,7 @@ def from_files(
                 run_id=run_id,
                 as_of=as_of,
                 fingerprint=fingerprint,
+                allow_shrink=allow_shrink,
             )
         except (OSError, pl.exceptions.PolarsError, UnicodeDecodeError, duckdb.Error) as exc:
             outcome = Outcome(name, "failed", detail=f"{files[0].name}: {exc}")

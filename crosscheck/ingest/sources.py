@@ -23,6 +23,9 @@ class Source:
     value_sets: dict[str, tuple[str, ...]] = field(default_factory=dict)
     ordered: tuple[tuple[str, str], ...] = ()  # (earlier, later): earlier <= later when both set
     max_failure_rate: float = 0.05  # above this share of bad rows the extract is refused whole
+    # a snapshot that would remove more than this share of the rows held is refused
+    # (an empty or truncated extract must not wipe a registry) unless allowed
+    max_shrink: float = 0.05
     path: str = ""  # the exchange-contract table (default registries/<name>)
     keys: tuple[str, ...] = ()  # snapshot sources: the columns that identify a row
     snapshot: bool = False  # a whole-table export (the city's own data): replaced, not merged
