@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -145,20 +145,39 @@ def eval_(
         raise typer.Exit(1)
 
 
+# the options and the writing every export shares (findings, links)
+OutOption = Annotated[Path, typer.Option("--out", help="输出文件")]
+FormatOption = Annotated[str, typer.Option("--format", help="csv 或 parquet")]
+FullIdOption = Annotated[bool, typer.Option("--full-id", help="导出完整身份证号码（默认掩码）")]
+
+
+def check_export(out_path: Path, fmt: str) -> None:
+    """Refuse a bad --format or --out before any work is done."""
+    if fmt not in ("csv", "parquet"):
+        raise CrosscheckError(f"未知格式 “{fmt}”：应为 csv 或 parquet")
+    if out_path.is_dir():
+        raise CrosscheckError(f"{out_path} 是一个目录：--out 应为文件路径")
+
+
+def write_export(frame: Any, out_path: Path, fmt: str) -> None:
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        frame.write_csv(out_path)
+    else:
+        frame.write_parquet(out_path)
+
+
 @findings_app.command("export")
 def export(
-    out_path: Annotated[Path, typer.Option("--out", help="输出文件")],
-    fmt: Annotated[str, typer.Option("--format", help="csv 或 parquet")] = "csv",
-    full_id: Annotated[
-        bool, typer.Option("--full-id", help="导出完整身份证号码（默认掩码）")
-    ] = False,
+    out_path: OutOption,
+    fmt: FormatOption = "csv",
+    full_id: FullIdOption = False,
     db: DbOption = None,
 ) -> None:
     """导出全部未消除的核查结果：阶段、班级、身份证号码、规则、严重程度、政策、依据条款、证据。"""
     import polars as pl
 
-    if fmt not in ("csv", "parquet"):
-        raise CrosscheckError(f"未知格式 “{fmt}”：应为 csv 或 parquet")
+    check_export(out_path, fmt)
     con = warehouse.connect(db or default_warehouse(), read_only=True)
     try:
         table = con.sql(
@@ -180,11 +199,7 @@ def export(
             # evidence cites registry keys, and the household register's key is the number
             pl.col("evidence").map_elements(scrub, return_dtype=pl.String),
         )
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "csv":
-        frame.write_csv(out_path)
-    else:
-        frame.write_parquet(out_path)
+    write_export(frame, out_path, fmt)
     out.print(
         f"已导出 {frame.height:,} 项核查结果到 {out_path}"
         + ("" if full_id else "（身份证号码已掩码）")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
 import typer
 
 from crosscheck import idnumber, warehouse
 from crosscheck.cli import out
+from crosscheck.cli.check_cmd import (
+    FormatOption,
+    FullIdOption,
+    OutOption,
+    check_export,
+    write_export,
+)
 from crosscheck.cli.db_cmd import DbOption
-from crosscheck.errors import CrosscheckError
 from crosscheck.paths import default_warehouse
 
 app = typer.Typer(help="身份关联：登记库记录如何归属到学员。", no_args_is_help=True)
@@ -24,21 +27,16 @@ LINK_LABELS = {
 
 @app.command("export")
 def export(
-    out_path: Annotated[Path, typer.Option("--out", help="输出文件")],
-    fmt: Annotated[str, typer.Option("--format", help="csv 或 parquet")] = "csv",
-    full_id: Annotated[
-        bool, typer.Option("--full-id", help="导出完整身份证号码（默认掩码）")
-    ] = False,
+    out_path: OutOption,
+    fmt: FormatOption = "csv",
+    full_id: FullIdOption = False,
     db: DbOption = None,
 ) -> None:
     """导出最近一次核查用到的全部身份关联：班级、学员身份证号码、登记库、记录编号、记录中的号码、
     关联方式（一致 / 规范化后一致 / 疑似录入错误及其类型）、姓名比对结果、引用该记录的核查规则。"""
     import polars as pl
 
-    if fmt not in ("csv", "parquet"):
-        raise CrosscheckError(f"未知格式 “{fmt}”：应为 csv 或 parquet")
-    if out_path.is_dir():
-        raise CrosscheckError(f"{out_path} 是一个目录：--out 应为文件路径")
+    check_export(out_path, fmt)
     con = warehouse.connect(db or default_warehouse(), read_only=True)
     try:
         from checks.links import CITED
@@ -68,11 +66,7 @@ def export(
             .alias("record_key")
         )
         frame = frame.with_columns(*masked, key)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "csv":
-        frame.write_csv(out_path)
-    else:
-        frame.write_parquet(out_path)
+    write_export(frame, out_path, fmt)
     fuzzy = frame.filter(pl.col("link").str.starts_with("fuzzy")).height
     out.print(
         f"已导出 {frame.height:,} 条身份关联到 {out_path}，其中疑似录入错误关联 {fuzzy:,} 条"

@@ -145,25 +145,21 @@ def load(
         refused = result.failure_rate > source.max_failure_rate
         _quarantine(con, source, result, run_id, now, "refused" if refused else "quarantined")
         quality = json.dumps(result.summary(refused), ensure_ascii=False)
+        why = None
         if refused:
-            _refused(con, source, now, quality, run_id)
-            con.execute("COMMIT")
-            return Outcome(
-                source.name,
-                "refused",
-                read=read,
-                rejected=len(result.bad),
-                seconds=time.perf_counter() - started,
-                detail=f"{result.failure_rate:.1%} 的记录未通过数据质量检查，超过阈值 "
-                f"{source.max_failure_rate:.0%}，整批拒收，原数据保持不变",
+            why = (
+                f"{result.failure_rate:.1%} 的记录未通过数据质量检查，超过阈值 "
+                f"{source.max_failure_rate:.0%}，整批拒收，原数据保持不变"
             )
-        # what passed the gate (flagged rows included: they are loaded and listed)
-        con.execute("""
-            CREATE OR REPLACE TEMP VIEW _good AS
-            SELECT * FROM _gated
-            WHERE _seq NOT IN (SELECT _seq FROM _bad WHERE _status <> 'flagged')""")
-        shrink = None if allow_shrink or mode == "upsert" else _shrinks(con, source)
-        if shrink is not None:
+        else:
+            # what passed the gate (flagged rows included: they are loaded and listed)
+            con.execute("""
+                CREATE OR REPLACE TEMP VIEW _good AS
+                SELECT * FROM _gated
+                WHERE _seq NOT IN (SELECT _seq FROM _bad WHERE _status <> 'flagged')""")
+            if not allow_shrink and mode == "replace":
+                why = _shrinks(con, source)
+        if why is not None:  # refused whole: the previous snapshot and watermark stay
             _refused(con, source, now, quality, run_id)
             con.execute("COMMIT")
             return Outcome(
@@ -172,7 +168,7 @@ def load(
                 read=read,
                 rejected=len(result.bad),
                 seconds=time.perf_counter() - started,
-                detail=shrink,
+                detail=why,
             )
         if source.snapshot:
             loaded, removed = _replace(con, source, now)
