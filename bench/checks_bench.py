@@ -46,7 +46,7 @@ def main() -> None:
     db = args.db or args.world.parent / f"{args.world.name}.duckdb"
     rows: list[tuple[str, str]] = []
     if not db.exists():
-        con = warehouse.connect(db)
+        con = warehouse.connect(db, create=True)
         started = time.perf_counter()
         _, outcomes = from_files(con, args.world, as_of=as_of)
         per_source = ", ".join(f"{o.source} {o.seconds:.0f}" for o in outcomes if o.seconds >= 1)
@@ -57,7 +57,7 @@ def main() -> None:
             )
         )
         con.close()
-    con = warehouse.connect(db)
+    con = warehouse.connect(db, create=True)
     classes = con.execute("SELECT count(*) FROM classes").fetchall()[0][0]
     trainees = con.execute("SELECT count(*) FROM roster_entries").fetchall()[0][0]
     for attempt in ("first", "again, unchanged data"):

@@ -41,7 +41,7 @@ def main() -> None:
     as_of = dt.date.fromisoformat(
         json.loads((args.world / "world.json").read_text(encoding="utf-8"))["as_of"]
     )
-    con = warehouse.connect(copy)
+    con = warehouse.connect(copy, create=True)
     try:
         with simulator(args.world) as (url, _):
             t = time.perf_counter()

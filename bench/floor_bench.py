@@ -66,7 +66,7 @@ def main() -> None:
     as_of = dt.date.fromisoformat(args.as_of)
     copy = Path(tempfile.mkdtemp(prefix="crosscheck-floor-")) / "w.duckdb"
     shutil.copy(args.db, copy)  # the full run writes findings: work on a copy
-    con = warehouse.connect(copy)
+    con = warehouse.connect(copy, create=True)
     try:
         con.execute(FLOOR).fetchall()  # warm the buffer pool like the runs below
         floors = []

@@ -34,7 +34,7 @@ def _peak_mib() -> float:
 
 def bulk(world: Path) -> None:
     db = Path(tempfile.mkdtemp()) / "bench.duckdb"
-    con = warehouse.connect(db)
+    con = warehouse.connect(db, create=True)
     started = time.perf_counter()
     _, outcomes = from_files(con, world, as_of=dt.date(2025, 12, 20))
     total = time.perf_counter() - started
@@ -56,7 +56,7 @@ def http(world: Path) -> None:
     shutil.copytree(world, copy)
     try:
         with simulator(copy) as (url, _):
-            con = warehouse.connect(copy.parent / "bench.duckdb")
+            con = warehouse.connect(copy.parent / "bench.duckdb", create=True)
             started = time.perf_counter()
             _, outcomes = from_http(con, url, TOKEN, as_of=dt.date(2025, 12, 20))
             full = time.perf_counter() - started

@@ -40,7 +40,7 @@ def main() -> None:
     as_of = dt.date.fromisoformat(args.as_of)
     home = Path(tempfile.mkdtemp(prefix="crosscheck-ondemand-"))
     os.environ["CROSSCHECK_HOME"] = str(home)
-    con = warehouse.connect(args.db)
+    con = warehouse.connect(args.db, create=True)
     try:
         started = time.perf_counter()
         publish_all(con, args.db, as_of)

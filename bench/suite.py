@@ -53,7 +53,7 @@ def phase_load(world: str, db: str) -> None:
 
     as_of = _as_of(Path(world))
     Path(db).unlink(missing_ok=True)
-    con = warehouse.connect(Path(db))
+    con = warehouse.connect(Path(db), create=True)
     t = time.perf_counter()
     _, outcomes = from_files(con, Path(world), as_of=as_of)
     seconds = time.perf_counter() - t
@@ -65,7 +65,7 @@ def phase_full(world: str, db: str) -> None:
     from checks import runner
     from crosscheck import warehouse
 
-    con = warehouse.connect(Path(db))
+    con = warehouse.connect(Path(db), create=True)
     t = time.perf_counter()
     summaries = runner.run_stages(
         con, ["identity", "opening", "payout"], "suite-full", as_of=_as_of(Path(world))
@@ -97,7 +97,7 @@ def phase_oneclass(world: str, db: str) -> None:
     from crosscheck import warehouse
 
     as_of = _as_of(Path(world))
-    con = warehouse.connect(Path(db))
+    con = warehouse.connect(Path(db), create=True)
     ids = [r[0] for r in con.execute("SELECT class_id FROM classes ORDER BY 1").fetchall()]
     sample = random.Random(SEED).sample(ids, min(50, len(ids)))
     review.opening(con, sample[0], as_of)
@@ -132,7 +132,7 @@ def phase_delta(world: str, db: str) -> None:
         shutil.copy(db, copy_db)
         advance(copy_world, 1)
         as_of = _as_of(copy_world)
-        con = warehouse.connect(copy_db)
+        con = warehouse.connect(copy_db, create=True)
         with simulator(copy_world) as (url, _):
             t = time.perf_counter()
             _, outcomes = from_http(con, url, TOKEN, as_of=as_of)

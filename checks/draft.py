@@ -156,7 +156,7 @@ def attach_readonly(path: Path, *, draft_class: str | None = None) -> duckdb.Duc
     con = duckdb.connect(":memory:", config=dict(warehouse.CONFIG))
     con.execute("SET enable_progress_bar = false")
     try:
-        con.execute(f"ATTACH '{path}' AS wh (READ_ONLY)")
+        con.execute(f"ATTACH {warehouse.sql_string(path)} AS wh (READ_ONLY)")
     except duckdb.Error as exc:
         con.close()
         raise CrosscheckError(f"无法以只读方式打开仓库文件 {path}：{exc}") from exc

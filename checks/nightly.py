@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from checks import runner
+from crosscheck import warehouse
 
 STAGES = ["identity", "opening", "payout"]
 
@@ -74,9 +75,10 @@ def record(
     text = json.dumps(summary, ensure_ascii=False, default=str)
     con.execute(
         """
-        INSERT INTO runs (run_id, kind, started_at, finished_at, status, as_of, summary)
-        VALUES (?, ?, ?, now()::TIMESTAMP, ?, ?, ?)
+        INSERT INTO runs (run_id, kind, started_at, finished_at, status, as_of, summary,
+                          pid, host)
+        VALUES (?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?)
         ON CONFLICT (run_id) DO UPDATE SET finished_at = excluded.finished_at,
             status = excluded.status, summary = excluded.summary""",
-        [run_id, kind, started, status, as_of, text],
+        [run_id, kind, started, status, as_of, text, *warehouse.owner()],
     )

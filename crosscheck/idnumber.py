@@ -123,6 +123,14 @@ def mask(number: str) -> str:
     return "*" * max(len(text) - 2, 0) + text[-2:] if len(text) > 2 else "*" * len(text)
 
 
+_ANY_ID = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9])")
+
+
+def mask_ids(text: str) -> str:
+    """``text`` with every 18-character ID number in it masked (logs, crash files)."""
+    return _ANY_ID.sub(r"\1********\2", text)
+
+
 def check(raw: str, *, as_of: dt.date | None = None) -> IdCheck:
     """Check one ID number as of a reference date (default: today).
 

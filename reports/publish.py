@@ -13,6 +13,7 @@ in the published file is a full ID number, so the read-only role cannot see one.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 from pathlib import Path
@@ -57,6 +58,10 @@ def snapshot(con: duckdb.DuckDBPyConnection, source: Path, target: Path | None =
         tmp.unlink(missing_ok=True)
         raise
     os.replace(tmp, target)
+    # which warehouse this is a copy of: a read-only command finding that warehouse
+    # held by a writer reads this copy instead (warehouse.connect)
+    meta = {"source": str(source.resolve()), "taken_at": dt.datetime.now().isoformat()}
+    target.with_name(target.name + ".json").write_text(json.dumps(meta), encoding="utf-8")
     return target
 
 
@@ -102,7 +107,7 @@ def publish(con: duckdb.DuckDBPyConnection, as_of: dt.date, target: Path | None 
     con.register("_pub_cities", cities.to_arrow())
     con.register("_pub_titles", titles.to_arrow())
     try:
-        con.execute(f"ATTACH '{tmp}' AS pub")
+        con.execute(f"ATTACH {warehouse.sql_string(tmp)} AS pub")
         try:
             _build(con, as_of)
             con.execute("CHECKPOINT pub")

@@ -66,7 +66,7 @@ def small_published(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]
     as_of = dt.date.fromisoformat(SMALL_AS_OF)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CROSSCHECK_HOME", str(home))
-        con = warehouse.connect(db)
+        con = warehouse.connect(db, create=True)
         try:
             from_files(con, world, as_of=as_of)
             check_runner.run_stages(con, ["identity", "opening", "payout"], "fixture", as_of=as_of)

@@ -79,7 +79,7 @@ def _compute(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture
 def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
-    return warehouse.connect(tmp_path / "w.duckdb")
+    return warehouse.connect(tmp_path / "w.duckdb", create=True)
 
 
 def test_fushun_worked_example(con: duckdb.DuckDBPyConnection) -> None:

@@ -26,7 +26,7 @@ def loaded(small_published: dict[str, Path]) -> tuple[Path, Path]:
 
 def test_identity_rules_find_exactly_what_was_planted(loaded: tuple[Path, Path]) -> None:
     world, db = loaded
-    con = warehouse.connect(db)
+    con = warehouse.connect(db, create=True)
     summary = runner.run(con, "identity", "r1", as_of=AS_OF)
     scores = evaluate.score(con, world, set(identity.RULES))
     con.close()
@@ -45,7 +45,7 @@ def test_findings_are_stable_and_resolve_when_facts_change(
     _, shared = loaded
     db = tmp_path / "copy.duckdb"  # this test changes the data: work on a copy
     shutil.copy(shared, db)
-    con = warehouse.connect(db)
+    con = warehouse.connect(db, create=True)
     first = runner.run(con, "identity", "a", as_of=AS_OF)
     again = runner.run(con, "identity", "b", as_of=AS_OF)
     assert again.new == 0
@@ -68,7 +68,7 @@ def test_findings_are_stable_and_resolve_when_facts_change(
 
 def test_rules_apply_only_where_the_policy_sets_them(loaded: tuple[Path, Path]) -> None:
     _, db = loaded
-    con = warehouse.connect(db)
+    con = warehouse.connect(db, create=True)
     runner.run(con, "identity", "z", as_of=AS_OF)
     zhengning = con.execute(
         "SELECT count(*) FROM findings f JOIN classes c USING (class_id) "
@@ -85,7 +85,7 @@ def test_rules_apply_only_where_the_policy_sets_them(loaded: tuple[Path, Path]) 
 @pytest.mark.parametrize("stage", ["opening", "payout"])
 def test_stage_rules_find_exactly_what_was_planted(loaded: tuple[Path, Path], stage: str) -> None:
     world, db = loaded
-    con = warehouse.connect(db)
+    con = warehouse.connect(db, create=True)
     runner.run(con, stage, f"s-{stage}", as_of=AS_OF)
     scores = evaluate.score(con, world, set(runner.STAGES[stage]))
     con.close()
@@ -112,7 +112,7 @@ def test_the_accounting_table_matches_the_ground_truth_to_the_fen(
     from checks import accounting
 
     world, db = loaded
-    con = warehouse.connect(db)
+    con = warehouse.connect(db, create=True)
     for stage in ("identity", "opening", "payout"):
         runner.run(con, stage, f"acc-{stage}", as_of=AS_OF)
     got = accounting.compute(con, AS_OF)
@@ -456,7 +456,7 @@ def test_a_run_over_a_few_classes_finds_what_the_full_run_finds(
     fuzzy = truth.filter(pl.col("match_level").is_not_null())["class_id"].unique().sort()
     busiest = truth.group_by("class_id").len().sort("len", descending=True)["class_id"]
     chosen = sorted({*fuzzy.head(2).to_list(), *busiest.head(3).to_list()})
-    con = warehouse.connect(db)
+    con = warehouse.connect(db, create=True)
     try:
         stages = ["identity", "opening", "payout"]
         runner.run_stages(con, stages, "full", as_of=AS_OF)
@@ -498,7 +498,7 @@ def test_a_name_that_is_a_formula_stays_text_in_every_workbook(
     notices = pl.read_parquet(world / "operations/notices.parquet")
     class_id = notices["class_id"][0]
     batch_id = notices["batch_id"][0]
-    con = warehouse.connect(db)
+    con = warehouse.connect(db, create=True)
     con.execute(
         "UPDATE roster_entries SET name = $n WHERE class_id = $c AND seq = "
         "(SELECT min(seq) FROM roster_entries WHERE class_id = $c)",

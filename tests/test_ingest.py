@@ -79,7 +79,7 @@ def test_id_validity_in_sql_agrees_with_the_python_rules() -> None:
 
 
 def test_files_load_exactly_and_a_second_run_changes_nothing(world: Path, tmp_path: Path) -> None:
-    con = warehouse.connect(tmp_path / "w.duckdb")
+    con = warehouse.connect(tmp_path / "w.duckdb", create=True)
     _, outcomes = from_files(con, world, as_of=AS_OF)
     assert {o.status for o in outcomes} == {"loaded"}
     for name, source in SOURCES.items():
@@ -126,7 +126,7 @@ def test_bad_rows_are_quarantined_with_reasons_and_the_rest_loads(
     world: Path, tmp_path: Path
 ) -> None:
     folder = _corrupt(world, tmp_path, rows=2)
-    con = warehouse.connect(tmp_path / "w.duckdb")
+    con = warehouse.connect(tmp_path / "w.duckdb", create=True)
     _, outcomes = from_files(con, folder, sources=["pension_contributions"], as_of=AS_OF)
     (outcome,) = outcomes
     assert outcome.status == "loaded"
@@ -152,7 +152,7 @@ def test_bad_rows_are_quarantined_with_reasons_and_the_rest_loads(
 
 
 def test_an_extract_over_the_threshold_is_refused_whole(world: Path, tmp_path: Path) -> None:
-    con = warehouse.connect(tmp_path / "w.duckdb")
+    con = warehouse.connect(tmp_path / "w.duckdb", create=True)
     from_files(con, world, sources=["pension_contributions"], as_of=AS_OF)
     before = con.execute("SELECT * FROM pension_contributions ORDER BY record_key").fetchall()
     state_before = con.execute("SELECT watermark, fingerprint FROM load_state").fetchall()
@@ -180,7 +180,7 @@ def faulty(world: Path) -> Iterator[str]:
 def test_http_through_faults_loads_the_registries_exactly(
     world: Path, faulty: str, tmp_path: Path
 ) -> None:
-    con = warehouse.connect(tmp_path / "w.duckdb")
+    con = warehouse.connect(tmp_path / "w.duckdb", create=True)
     policy = RetryPolicy(attempts=40, base_delay=0.01, max_delay=0.05)
     _, outcomes = from_http(con, faulty, TOKEN, retry=policy, page_size=113, as_of=AS_OF)
     assert {o.status for o in outcomes} == {"loaded"}, [o.as_dict() for o in outcomes]
@@ -198,7 +198,7 @@ def test_http_delta_brings_only_what_changed(tmp_path: Path) -> None:
     generate("tiny", 13, world)
     server, url = _serve(world)
     try:
-        con = warehouse.connect(tmp_path / "w.duckdb")
+        con = warehouse.connect(tmp_path / "w.duckdb", create=True)
         from_http(con, url, TOKEN, as_of=AS_OF)
         marks = dict(con.execute("SELECT source, watermark FROM load_state").fetchall())
         advance(world, 3)
@@ -237,7 +237,7 @@ def test_an_ingest_killed_half_way_leaves_the_previous_state_and_a_rerun_complet
     db = tmp_path / "w.duckdb"
     server, url = _serve(world, faults=Faults(latency_ms=40))
     try:
-        con = warehouse.connect(db)
+        con = warehouse.connect(db, create=True)
         from_http(con, url, TOKEN, sources=["dishonesty_list"], as_of=AS_OF)
         before = con.execute("SELECT source, watermark FROM load_state").fetchall()
         con.close()
@@ -266,7 +266,7 @@ def test_an_ingest_killed_half_way_leaves_the_previous_state_and_a_rerun_complet
         assert child.poll() is None, "the ingest finished before it could be killed"
         child.send_signal(signal.SIGKILL)
         child.wait()
-        con = warehouse.connect(db)
+        con = warehouse.connect(db, create=True)
         assert con.execute("SELECT source, watermark FROM load_state").fetchall() == before
         assert con.execute("SELECT count(*) FROM household_registration").fetchall()[0][0] == 0
         con.close()
@@ -275,7 +275,7 @@ def test_an_ingest_killed_half_way_leaves_the_previous_state_and_a_rerun_complet
             json={"latency_ms": 0},
             headers={"Authorization": f"Bearer {TOKEN}"},
         )
-        con = warehouse.connect(db)
+        con = warehouse.connect(db, create=True)
         _, outcomes = from_http(con, url, TOKEN, as_of=AS_OF)
         assert all(o.status in ("loaded", "unchanged") for o in outcomes)
         for name, source in SOURCES.items():
@@ -292,6 +292,14 @@ def test_cli_ingest_files_and_status(world: Path, tmp_path: Path) -> None:
 
     runner = CliRunner()
     db = tmp_path / "c.duckdb"
+    # a --db that does not exist (misspelled) is refused, not created (issue 12, item 3)
+    result = runner.invoke(
+        app, ["ingest", "--files", str(world), "--db", str(db)], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code != 0
+    assert "db init" in str(result.exception)
+    assert not db.exists()
+    assert runner.invoke(app, ["db", "init", "--db", str(db)]).exit_code == 0
     result = runner.invoke(
         app, ["ingest", "--files", str(world), "--db", str(db)], env={"COLUMNS": "200"}
     )
@@ -307,7 +315,7 @@ def test_cli_ingest_files_and_status(world: Path, tmp_path: Path) -> None:
 def test_validations_are_kept_for_data_docs(world: Path, tmp_path: Path, home: Path) -> None:
     from crosscheck.ingest.gate import build_docs
 
-    con = warehouse.connect(tmp_path / "w.duckdb")
+    con = warehouse.connect(tmp_path / "w.duckdb", create=True)
     from_files(con, world, sources=["student_status"], as_of=AS_OF)
     con.close()
     index = build_docs()
@@ -338,7 +346,7 @@ def test_an_xlsx_extract_loads_like_its_parquet(world: Path, tmp_path: Path) -> 
             elif value is not None:
                 ws.write(r, c, value)
     wb.close()
-    con = warehouse.connect(tmp_path / "w.duckdb")
+    con = warehouse.connect(tmp_path / "w.duckdb", create=True)
     _, outcomes = from_files(con, folder.parent, sources=["dishonesty_list"], as_of=AS_OF)
     assert outcomes[0].status == "loaded", outcomes[0].detail
     assert _same(_table(con, "dishonesty_list"), frame, "record_key")
@@ -359,7 +367,7 @@ def test_unreadable_values_in_a_csv_extract_are_quarantined_not_fatal(
     (folder / "pension_contributions.gb18030.csv").write_bytes(
         ("\n".join(text) + "\n").encode("gb18030")
     )
-    con = warehouse.connect(tmp_path / "w.duckdb")
+    con = warehouse.connect(tmp_path / "w.duckdb", create=True)
     _, outcomes = from_files(con, folder.parent, sources=["pension_contributions"], as_of=AS_OF)
     assert outcomes[0].status == "loaded", outcomes[0].detail
     assert outcomes[0].rejected == 1
@@ -378,7 +386,7 @@ def test_unreadable_values_in_a_csv_extract_are_quarantined_not_fatal(
 def test_directory_and_operations_load_as_whole_snapshots(world: Path, tmp_path: Path) -> None:
     from crosscheck.ingest.sources import SNAPSHOTS
 
-    con = warehouse.connect(tmp_path / "w.duckdb")
+    con = warehouse.connect(tmp_path / "w.duckdb", create=True)
     _, outcomes = from_files(con, world, as_of=AS_OF)
     assert {o.source for o in outcomes} >= set(SNAPSHOTS)
     assert all(o.status == "loaded" and o.rejected == 0 for o in outcomes), [
@@ -441,7 +449,7 @@ def test_registry_numbers_are_normalised_at_the_gate_and_join(world: Path, tmp_p
     changed = pl.concat([supervisors, table.slice(supervisors.height)])
     text = changed.write_csv(datetime_format="%Y-%m-%d %H:%M:%S", date_format="%Y-%m-%d")
     licences.write_bytes(text.encode("gb18030"))
-    con = warehouse.connect(tmp_path / "w.duckdb")
+    con = warehouse.connect(tmp_path / "w.duckdb", create=True)
     _, outcomes = from_files(con, folder, as_of=AS_OF)
     assert {o.status for o in outcomes} == {"loaded"}
     rows = dict(
@@ -475,7 +483,7 @@ def test_an_extract_that_would_remove_too_much_is_refused(
     """Issue 12 item 1: an empty (or much smaller) extract must not wipe a registry or a
     whole-table export: more than the source's share of rows removed (5 %) is refused
     like a failing gate, the previous snapshot kept — unless the operator allows it."""
-    con = warehouse.connect(tmp_path / "w.duckdb")
+    con = warehouse.connect(tmp_path / "w.duckdb", create=True)
     name = "institutions" if kind == "snapshot" else "household_registration"
     from_files(con, world, sources=[name], as_of=AS_OF)
     before = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
@@ -507,7 +515,7 @@ def test_two_candidate_files_for_one_source_are_an_error(world: Path, tmp_path: 
     shutil.copytree(world / "registries", folder / "registries")
     full = folder / "registries" / "household_registration.parquet"
     pl.read_parquet(full).head(5).write_csv(full.with_suffix(".csv"))
-    con = warehouse.connect(tmp_path / "w.duckdb")
+    con = warehouse.connect(tmp_path / "w.duckdb", create=True)
     with pytest.raises(
         CrosscheckError, match=r"household_registration\.csv.*household_registration\.parquet"
     ):

@@ -14,6 +14,7 @@ import xlsxwriter
 from typer.testing import CliRunner
 
 from connectors.roster import read
+from crosscheck import warehouse
 from crosscheck.cli import app
 from crosscheck.world.generate import generate
 
@@ -188,6 +189,26 @@ def test_cli_loads_idempotently_and_refuses_a_bad_roster(tmp_path: Path, home: P
     good = _xlsx(
         tmp_path / "ok.xlsx", [["张伟", GOOD[0], "2023-06-30"], ["李娜", GOOD[1], "2023-06-30"]]
     )
+    # no warehouse yet, then a warehouse without class C9: refused, nothing written
+    # (issue 12, item 3)
+    result = runner.invoke(app, ["roster", "load", str(good)])
+    assert result.exit_code != 0
+    assert "db init" in str(result.exception)
+    assert not (home / "crosscheck.duckdb").exists()
+    assert runner.invoke(app, ["db", "init"]).exit_code == 0
+    for cid in ("NOPE999", "../../etc/passwd"):
+        result = runner.invoke(app, ["roster", "load", "--class", cid, str(good)])
+        assert result.exit_code != 0
+        assert "不在仓库" in str(result.exception)
+        assert "未载入" in str(result.exception)
+    con = warehouse.connect(home / "crosscheck.duckdb")
+    assert con.execute("SELECT count(*) FROM roster_entries").fetchall() == [(0,)]
+    con.execute(
+        "INSERT INTO classes (class_id, policy_id, region_code, institution_id, major, "
+        "planned_start, planned_end, status) VALUES ('C9', 'fushun-2023', '210400', 'I1', "
+        "'大数据开发', DATE '2024-10-08', DATE '2024-12-31', 'filed')"
+    )
+    con.close()
     for _ in range(2):
         result = runner.invoke(app, ["roster", "load", str(good)])
         assert result.exit_code == 0, result.output

@@ -193,7 +193,7 @@ def test_dashboard_answers_while_a_writer_publishes(
     published = []
 
     def write() -> None:
-        con = warehouse.connect(db)  # holds DuckDB's write lock the whole time
+        con = warehouse.connect(db, create=True)  # holds DuckDB's write lock the whole time
         try:
             while not stop.is_set():
                 publish(con, dt.date.fromisoformat(SMALL_AS_OF), files["published"])

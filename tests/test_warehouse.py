@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -18,7 +21,7 @@ def test_default_location_follows_crosscheck_home(home: Path) -> None:
 
 
 def test_a_new_file_gets_the_whole_schema(home: Path) -> None:
-    con = warehouse.connect()
+    con = warehouse.connect(create=True)
     try:
         assert warehouse.schema_version(con) == len(warehouse.migrations())
         tables = warehouse.table_counts(con)
@@ -61,7 +64,7 @@ def test_a_new_file_gets_the_whole_schema(home: Path) -> None:
 
 
 def test_constraints_reject_bad_rows() -> None:
-    con = warehouse.connect()
+    con = warehouse.connect(create=True)
     try:
         with pytest.raises(duckdb.ConstraintException):
             con.execute(
@@ -86,7 +89,7 @@ def _migrations_with(tmp_path: Path, extra: dict[str, str]) -> Path:
 
 def test_an_existing_file_is_upgraded_in_place_keeping_its_data(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
-    con = warehouse.connect(path)
+    con = warehouse.connect(path, create=True)
     con.execute(
         "INSERT INTO runs (run_id, kind, started_at, status) "
         "VALUES ('r1', 'demo', now(), 'succeeded')"
@@ -94,19 +97,19 @@ def test_an_existing_file_is_upgraded_in_place_keeping_its_data(tmp_path: Path) 
     con.close()
     n = len(warehouse.migrations())
     folder = _migrations_with(
-        tmp_path, {f"{n + 1:04d}_run_host.sql": "ALTER TABLE runs ADD COLUMN host VARCHAR;"}
+        tmp_path, {f"{n + 1:04d}_run_site.sql": "ALTER TABLE runs ADD COLUMN site VARCHAR;"}
     )
     con = warehouse.connect(path, folder=folder)
     try:
         assert warehouse.schema_version(con) == n + 1
-        assert con.execute("SELECT run_id, host FROM runs").fetchall() == [("r1", None)]
+        assert con.execute("SELECT run_id, site FROM runs").fetchall() == [("r1", None)]
     finally:
         con.close()
 
 
 def test_a_failed_migration_leaves_the_previous_version(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
-    warehouse.connect(path).close()
+    warehouse.connect(path, create=True).close()
     n = len(warehouse.migrations())
     folder = _migrations_with(
         tmp_path,
@@ -126,7 +129,7 @@ def test_read_only_refuses_an_old_schema_and_a_missing_file(tmp_path: Path) -> N
     path = tmp_path / "w.duckdb"
     with pytest.raises(WarehouseError, match="不存在"):
         warehouse.connect(path, read_only=True)
-    warehouse.connect(path).close()
+    warehouse.connect(path, create=True).close()
     n = len(warehouse.migrations())
     folder = _migrations_with(tmp_path, {f"{n + 1:04d}_more.sql": "CREATE TABLE more (x INT);"})
     with pytest.raises(WarehouseError, match="升级"):
@@ -145,3 +148,124 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text("not a database", encoding="utf-8")
     with pytest.raises(WarehouseError, match=str(path)):
         warehouse.connect(path)
+
+
+def test_only_create_makes_a_new_file(tmp_path: Path) -> None:
+    """A misspelled --db is an error naming the file and `db init`, not a new empty
+    warehouse (issue 12, item 3); a directory is refused the same way."""
+    path = tmp_path / "wharehouse.duckdb"
+    with pytest.raises(WarehouseError, match=r"不存在.*db init"):
+        warehouse.connect(path)
+    assert not path.exists()
+    with pytest.raises(WarehouseError, match="是一个目录"):
+        warehouse.connect(tmp_path, create=True)
+    warehouse.connect(path, create=True).close()
+    warehouse.connect(path).close()
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_runs_left_running_by_a_dead_process_are_abandoned_on_the_next_open(
+    tmp_path: Path,
+) -> None:
+    """kill -9 leaves a 'running' row; the next writer marks it 'abandoned' with the pid
+    that died — a live process's run (this one's) and another host's are left alone."""
+    path = tmp_path / "w.duckdb"
+    con = warehouse.connect(path, create=True)
+    pid, host = warehouse.owner()
+    dead = _dead_pid()
+    con.executemany(
+        "INSERT INTO runs (run_id, kind, started_at, status, pid, host) "
+        "VALUES (?, 'ingest', now()::TIMESTAMP, 'running', ?, ?)",
+        [["dead", dead, host], ["alive", pid, host], ["elsewhere", dead, "other-host"]],
+    )
+    con.close()
+    con = warehouse.connect(path)
+    try:
+        rows = dict(con.execute("SELECT run_id, status FROM runs").fetchall())
+        summary = con.execute("SELECT summary FROM runs WHERE run_id = 'dead'").fetchall()[0][0]
+    finally:
+        con.close()
+    assert rows == {"dead": "abandoned", "alive": "running", "elsewhere": "running"}
+    assert str(dead) in summary
+
+
+_HOLD = """
+import sys, time
+from pathlib import Path
+from crosscheck import warehouse
+con = warehouse.connect(Path(sys.argv[1]))
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_held_warehouse_names_its_holder_and_readers_read_the_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB shuts every other process out while one writes: the error says who holds
+    the file (command and start time); a read-only open reads the last snapshot of
+    that same warehouse instead (issue 12, item 14)."""
+    from reports import publish
+
+    monkeypatch.setenv("CROSSCHECK_HOME", str(tmp_path))
+    path = tmp_path / "w.duckdb"
+    con = warehouse.connect(path, create=True)
+    con.execute(
+        "INSERT INTO runs (run_id, kind, started_at, status) "
+        "VALUES ('r1', 'demo', now(), 'succeeded')"
+    )
+    publish.snapshot(con, path)
+    con.close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(WarehouseError, match=rf"正被另一任务使用.*进程 {holder.pid}.*开始"):
+            warehouse.connect(path)
+        reader = warehouse.connect(path, read_only=True)
+        try:
+            assert reader.execute("SELECT run_id FROM runs").fetchall() == [("r1",)]
+        finally:
+            reader.close()
+        # another warehouse's snapshot is never read in its place
+        other = tmp_path / "other.duckdb"
+        shutil.copyfile(path, other)
+        holder2 = subprocess.Popen(
+            [sys.executable, "-c", _HOLD, str(other)], stdout=subprocess.PIPE, text=True
+        )
+        try:
+            assert holder2.stdout is not None
+            assert holder2.stdout.readline().strip() == "held"
+            with pytest.raises(WarehouseError, match="正被另一任务使用"):
+                warehouse.connect(other, read_only=True)
+        finally:
+            holder2.kill()
+            holder2.wait()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_the_state_folder_and_its_files_are_private(tmp_path: Path) -> None:
+    """The warehouse holds personal data: the state folder is 0700 (an older one is
+    narrowed) and what crosscheck creates is 0600 (issue 12, item 10)."""
+    home = tmp_path / "home"
+    home.mkdir(mode=0o755)
+    home.chmod(0o755)
+    code = (
+        "import sys; from crosscheck.cli import main; "
+        "sys.argv = ['crosscheck', '--home', sys.argv[1], 'db', 'init']; main()"
+    )
+    subprocess.run([sys.executable, "-c", code, str(home)], check=True, capture_output=True)
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    made = [p for p in home.rglob("*") if p.is_file()]
+    assert made
+    for p in made:
+        assert stat.S_IMODE(p.stat().st_mode) & 0o077 == 0, p

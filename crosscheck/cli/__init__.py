@@ -18,6 +18,7 @@ from rich.console import Console
 
 from crosscheck import __version__
 from crosscheck.errors import CrosscheckError
+from crosscheck.paths import home_dir, private_files, secure_home
 
 app = typer.Typer(
     name="crosscheck",
@@ -53,6 +54,8 @@ def _root(
 ) -> None:
     if home is not None:
         os.environ["CROSSCHECK_HOME"] = str(home)
+    if home_dir().is_dir():
+        secure_home()  # 0700: it holds personal data (an older version left it 0755)
 
 
 def _register() -> None:
@@ -97,9 +100,44 @@ _register()
 
 
 def main() -> None:
-    """Entry point: run the app, turning crosscheck's errors into one message."""
+    """Entry point: run the app, turning crosscheck's errors into one message.
+
+    Files this process creates are its owner's only (umask 077). An error that is
+    crosscheck's own fault — a bug, not bad input — is one message too, exit 70
+    (EX_SOFTWARE); its traceback goes to a crash file under the state folder, named
+    in the message, never to the terminal (it may quote a row's personal data)."""
+    private_files()
     try:
         app()
     except CrosscheckError as exc:
         err.print(f"[bold red]错误：[/]{exc}", soft_wrap=True)
         sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("[bold red]已中断[/]：本次未完成的写入不会生效")
+        sys.exit(130)
+    except Exception as exc:
+        where = _crash_report(exc)
+        err.print(
+            f"[bold red]内部错误[/]（{type(exc).__name__}）：这是 crosscheck 自身的缺陷，"
+            f"不是输入的问题；详情已写入 {where}，请连同该文件报告",
+            soft_wrap=True,
+        )
+        sys.exit(70)
+
+
+def _crash_report(exc: BaseException) -> str:
+    """Write the traceback to ``$CROSSCHECK_HOME/crashes/`` (0600); return its path."""
+    import datetime as dt
+    import traceback
+
+    from crosscheck.idnumber import mask_ids
+    from crosscheck.paths import ensure_private_dir, home_dir
+
+    try:
+        folder = ensure_private_dir(home_dir() / "crashes")
+        path = folder / f"crash-{dt.datetime.now():%Y%m%dT%H%M%S}-{os.getpid()}.txt"
+        text = f"argv: {sys.argv[1:]}\n\n" + "".join(traceback.format_exception(exc))
+        path.write_text(mask_ids(text), encoding="utf-8")  # never a full ID number
+        return str(path)
+    except OSError:
+        return "（无法写入崩溃记录）"

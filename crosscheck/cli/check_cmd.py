@@ -79,7 +79,7 @@ def evaluate_world(
     manifest = json.loads((world / "world.json").read_text(encoding="utf-8"))
     as_of = dt.date.fromisoformat(manifest["as_of"])
     path = db or Path(tempfile.mkdtemp(prefix="crosscheck-eval-")) / "eval.duckdb"
-    con = warehouse.connect(path)
+    con = warehouse.connect(path, create=True)  # eval loads a world: a new file is fine
     try:
         err.print(f"[dim]载入 {world} → {path}[/]")
         from_files(con, world, as_of=as_of)

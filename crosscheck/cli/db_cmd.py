@@ -26,7 +26,7 @@ DbOption = Annotated[
 def init(db: DbOption = None) -> None:
     """创建仓库文件，或把已有文件升级到最新结构版本。"""
     path = db or default_warehouse()
-    con = warehouse.connect(path)
+    con = warehouse.connect(path, create=True)
     try:
         out.print(f"仓库 {path}：结构版本 {warehouse.schema_version(con)}")
     finally:

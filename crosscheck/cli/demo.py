@@ -229,7 +229,7 @@ def demo() -> None:
 
     out.print(Rule("2 登记库模拟服务 → HTTP 拉取，经数据质量检查载入"))
     server, thread, url = _simulator(world)
-    con = warehouse.connect(path)
+    con = warehouse.connect(path, create=True)
     try:
         with pull_progress(out, "拉取中…") as progress:
             _, outcomes = from_http(con, url, TOKEN, as_of=as_of, progress=progress)

@@ -41,7 +41,9 @@ def load(
 ) -> None:
     """校验花名册：有问题时一次列出全部问题（逐行、逐字段）且不载入；没有问题时载入数据仓库。
 
-    退出状态：0 已载入（或校验通过），1 有问题，2 文件无法读取或参数错误。
+    班级须已在仓库的开班备案中（否则不载入）。
+
+    退出状态：0 已载入（或校验通过），1 有问题，2 文件无法读取、班级不存在或参数错误。
     """
     from connectors.roster import read
 
@@ -84,6 +86,12 @@ def load(
     try:
         loaded_at = dt.datetime.now()
         con.execute("BEGIN TRANSACTION")
+        if not con.execute("SELECT 1 FROM classes WHERE class_id = ?", [cid]).fetchall():
+            con.execute("ROLLBACK")
+            raise CrosscheckError(
+                f"{roster.file}：班级“{cid[:40]}”不在仓库 {path} 的开班备案中，花名册未载入"
+                "（先载入该班的备案：crosscheck ingest --files；或检查 --class 是否写错）"
+            )
         con.execute("DELETE FROM roster_entries WHERE class_id = ?", [cid])
         con.executemany(
             "INSERT INTO roster_entries (class_id, seq, id_number, id_number_raw, name, sex, "

@@ -18,6 +18,7 @@ import polars as pl
 
 from connectors.errors import ConnectorError
 from connectors.http import RegistryClient, RetryPolicy
+from crosscheck import warehouse
 from crosscheck.errors import CrosscheckError
 from crosscheck.ingest.load import Mode, Outcome, ParquetExtract, load, state
 from crosscheck.ingest.sources import ALL_SOURCES, SOURCES, Source
@@ -50,10 +51,11 @@ def _frame(source: Source, records: list[dict[str, Any]]) -> pl.DataFrame:
 
 def _start_run(con: duckdb.DuckDBPyConnection, kind: str, params: dict[str, Any]) -> str:
     run_id = f"{dt.datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    pid, host = warehouse.owner()
     con.execute(
-        "INSERT INTO runs (run_id, kind, started_at, status, params) "
-        "VALUES (?, ?, now()::TIMESTAMP, 'running', ?)",
-        [run_id, kind, json.dumps(params, ensure_ascii=False)],
+        "INSERT INTO runs (run_id, kind, started_at, status, params, pid, host) "
+        "VALUES (?, ?, now()::TIMESTAMP, 'running', ?, ?, ?)",
+        [run_id, kind, json.dumps(params, ensure_ascii=False), pid, host],
     )
     return run_id
 

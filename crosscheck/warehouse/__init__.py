@@ -4,20 +4,32 @@ Migrations are the numbered ``NNNN_name.sql`` files beside this module. Each run
 in its own transaction together with its row in ``schema_migrations``; a failed
 migration leaves the file at the previous version. Opening a warehouse for
 writing upgrades it; opening it read-only never does (and refuses a file whose
-schema is older than this code).
+schema is older than this code). Only ``create=True`` (``db init``, the demo)
+makes a new file: a misspelled ``--db`` is an error, not a new empty warehouse.
+
+DuckDB lets one process write a file and shuts every other process out, readers
+included. When the file is held, the error names the process holding it (its
+command line and when it started); a read-only open then reads the last snapshot
+of the same file (``publish.snapshot``) instead, saying so on stderr. A writer
+that opens the file marks the runs whose process died while 'running' as
+'abandoned', with the pid that died.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import re
+import socket
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from crosscheck.errors import WarehouseError
-from crosscheck.paths import default_warehouse
+from crosscheck.paths import default_warehouse, ensure_private_dir
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -90,22 +102,115 @@ def migrate(con: duckdb.DuckDBPyConnection, folder: Path = MIGRATIONS) -> list[M
     return applied
 
 
-def connect(
-    path: Path | None = None, *, read_only: bool = False, folder: Path = MIGRATIONS
-) -> duckdb.DuckDBPyConnection:
-    """Open (and, when writable, create and upgrade) the warehouse file."""
-    path = path or default_warehouse()
-    if read_only and not path.exists():
-        raise WarehouseError(f"仓库文件 {path} 不存在：先运行 crosscheck db init")
+def sql_string(value: str | Path) -> str:
+    """``value`` as a SQL string literal (for the few statements that take no
+    parameters, such as ATTACH): quotes doubled, so a path with ``'`` is safe."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def owner() -> tuple[int, str]:
+    """This process: its pid and host, as a run records them."""
+    return os.getpid(), socket.gethostname()
+
+
+_LOCK = re.compile(r"Conflicting lock is held in (.*?) \(PID (\d+)\)")
+
+
+def _started(pid: int) -> dt.datetime | None:
+    """When process ``pid`` started (local time; Linux /proc), or None if it is gone."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+        boot = next(
+            int(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+    return dt.datetime.fromtimestamp(boot + ticks / os.sysconf("SC_CLK_TCK"))
+
+
+def _holder(pid: int) -> str:
+    """Who holds the lock: the command line of ``pid`` and when it started."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return f"进程 {pid}"
+    words = [a.decode("utf-8", "replace") for a in argv if a]
+    # `python …/bin/crosscheck check all` -> `crosscheck check all`
+    for i, word in enumerate(words):
+        if Path(word).name in ("crosscheck", "prefect"):
+            words = [Path(word).name, *words[i + 1 :]]
+            break
+    command = " ".join(" ".join(words).split())[:120]
+    started = _started(pid)
+    when = f"，{started:%Y-%m-%d %H:%M:%S} 开始" if started else ""
+    return f"“{command}”（进程 {pid}{when}）"
+
+
+def _snapshot_of(path: Path) -> Path | None:
+    """The last snapshot taken of the warehouse ``path``, if there is one."""
+    from crosscheck.paths import home_dir
+
+    snap = home_dir() / "snapshot.duckdb"
+    try:
+        meta = json.loads(snap.with_name(snap.name + ".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    same = meta.get("source") == str(path.resolve())
+    return snap if same and snap.exists() else None
+
+
+def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
         con = duckdb.connect(str(path), read_only=read_only, config=dict(CONFIG))
         con.execute("SET enable_progress_bar = false")  # never draw on a terminal or a log
         # checkpoint when the WAL reaches 256 MB (default 16 MB) or at close: a
         # one-class check's few writes then never wait for a checkpoint mid-statement
         con.execute("SET checkpoint_threshold = '256MB'")
+    except duckdb.IOException as exc:
+        held = _LOCK.search(str(exc))
+        if held:
+            raise WarehouseLockedError(
+                f"仓库文件 {path} 正被另一任务使用：{_holder(int(held[2]))}。"
+                "同一时间只能有一个任务写入仓库，请待其结束后再试"
+            ) from None
+        raise WarehouseError(f"无法打开仓库文件 {path}：{exc}") from None
     except (OSError, duckdb.Error) as exc:
-        raise WarehouseError(f"无法打开仓库文件 {path}：{exc}") from exc
+        raise WarehouseError(f"无法打开仓库文件 {path}：{exc}") from None
+    return con
+
+
+class WarehouseLockedError(WarehouseError):
+    """Another process holds the warehouse file."""
+
+
+def connect(
+    path: Path | None = None,
+    *,
+    read_only: bool = False,
+    create: bool = False,
+    folder: Path = MIGRATIONS,
+) -> duckdb.DuckDBPyConnection:
+    """Open (and, when writable, upgrade; with ``create``, create) the warehouse file."""
+    path = path or default_warehouse()
+    if path.is_dir():
+        raise WarehouseError(f"{path} 是一个目录：--db 应为仓库文件路径")
+    if not path.exists() and not create:
+        raise WarehouseError(
+            f"仓库文件 {path} 不存在：检查 --db / --home 是否写错；"
+            f"新建仓库请先运行 crosscheck db init --db {path}"
+        )
+    if not read_only:
+        ensure_private_dir(path.parent)
+    try:
+        con = _open(path, read_only)
+    except WarehouseLockedError as locked:
+        snap = _snapshot_of(path) if read_only else None
+        if snap is None:
+            raise
+        sys.stderr.write(f"注意：{locked}；以下读取其最近一次快照 {snap}\n")
+        con = _open(snap, True)
     if read_only:
         latest = len(migrations(folder))
         if schema_version(con) < latest:
@@ -116,7 +221,39 @@ def connect(
             )
     else:
         migrate(con, folder)
+        abandon_dead_runs(con)
     return con
+
+
+def abandon_dead_runs(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int | None]]:
+    """Mark as 'abandoned' every run of this host left 'running' by a process that is
+    gone (or that recorded no pid: runs from before migration 0005). Returns
+    (run_id, pid) of those marked."""
+    rows = con.execute(
+        "SELECT run_id, pid, started_at FROM runs "
+        "WHERE status = 'running' AND (host IS NULL OR host = ?)",
+        [socket.gethostname()],
+    ).fetchall()
+    dead = [(run_id, pid) for run_id, pid, at in rows if pid is None or not _alive(int(pid), at)]
+    for run_id, pid in dead:
+        con.execute(
+            "UPDATE runs SET status = 'abandoned', finished_at = now()::TIMESTAMP, "
+            "summary = ? WHERE run_id = ?",
+            [
+                json.dumps({"abandoned": f"进程 {pid} 已结束，运行未完成"}, ensure_ascii=False),
+                run_id,
+            ],
+        )
+    return dead
+
+
+def _alive(pid: int, run_started: dt.datetime) -> bool:
+    """Is the process that started a run still there (and not a later one given the
+    same pid)?"""
+    if pid == os.getpid():
+        return True
+    started = _started(pid)
+    return started is not None and started <= run_started + dt.timedelta(seconds=2)
 
 
 # The lookup indexes of migrations 0003–0004: table -> (index, column). A large load drops
