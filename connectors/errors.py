@@ -20,32 +20,38 @@ from __future__ import annotations
 class ConnectorError(Exception):
     """Base of every connector error."""
 
+    label = "登记系统接口出错"  # what a user reads (summaries, run records)
+
     def __init__(self, registry: str, request: str, detail: str):
         self.registry = registry
         self.request = request
         self.detail = detail
         super().__init__(f"{registry}: {request}: {detail}")
 
+    def chinese(self) -> str:
+        """One line for a user: what happened, the technical detail, the request."""
+        return f"{self.label}（{self.detail}；{self.request}）"
+
 
 class RegistryUnavailable(ConnectorError):
-    pass
+    label = "登记系统不可用（已按策略重试）"
 
 
 class RateLimited(ConnectorError):
-    pass
+    label = "登记系统持续限流（429，已按 Retry-After 等待重试）"
 
 
 class AuthenticationFailed(ConnectorError):
-    pass
+    label = "访问令牌被拒绝"
 
 
 class BadResponse(ConnectorError):
-    pass
+    label = "登记系统返回的数据格式不对（已重试）"
 
 
 class RequestFailed(ConnectorError):
-    pass
+    label = "登记系统拒绝了请求"
 
 
 class TimeBudgetExceeded(ConnectorError):
-    pass
+    label = "超出本次拉取的时间预算"

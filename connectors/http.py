@@ -174,6 +174,36 @@ class RegistryClient:
         raise last
 
 
+def probe(base_url: str, token: str, *, timeout: float = 5.0) -> None:
+    """Ask the registry service once, without retries, whether it is there and takes
+    the token (``GET /registries``): a wrong address fails in seconds instead of
+    after every source's retries. Raises ValueError for an address that is not an
+    http(s) URL, ConnectorError otherwise."""
+    try:
+        url = httpx.URL(base_url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ValueError(str(exc)) from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError("not an http(s) URL with a host")
+    request = f"GET {base_url.rstrip('/')}/registries"
+    try:
+        response = httpx.get(
+            f"{base_url.rstrip('/')}/registries",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=httpx.Timeout(timeout),
+        )
+    except httpx.ConnectTimeout:
+        raise RegistryUnavailable("*", request, f"no connection within {timeout:.0f} s") from None
+    except httpx.ConnectError as exc:  # refused, no route, unknown host
+        raise RegistryUnavailable("*", request, f"{type(exc).__name__}: {exc}") from None
+    except httpx.TransportError:
+        return  # it is there but flaky (a dropped or slow answer): the pull's retries decide
+    if response.status_code in (401, 403):
+        raise AuthenticationFailed("*", request, f"HTTP {response.status_code}")
+    if response.status_code == 404:
+        raise RequestFailed("*", request, "HTTP 404: not a registry service")
+
+
 def _retry_after(response: httpx.Response, cap: float) -> float:
     value = response.headers.get("retry-after", "1")
     try:

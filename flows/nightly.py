@@ -17,23 +17,40 @@ from flows.common import day, warehouse_path
 from reports.publish import publish_all
 
 
+def registry_token() -> str:
+    """The registry token: ``CROSSCHECK_REGISTRY_TOKEN`` (``crosscheck serve`` passes
+    ``--registry-token`` on this way to the runs it starts), else the Prefect Secret
+    block ``crosscheck-registry-token`` when one is configured, else empty."""
+    token = os.environ.get("CROSSCHECK_REGISTRY_TOKEN")
+    if token:
+        return token
+    try:
+        from prefect.blocks.system import Secret
+
+        return str(Secret.load("crosscheck-registry-token").get())  # type: ignore[union-attr]
+    except Exception:  # no such block, or no Prefect API: no token
+        return ""
+
+
 class RegistryDown(RuntimeError):
     """A registry could not be pulled; its task fails (and retries)."""
 
 
 @task(name="sync-registry", task_run_name="sync-{source}", retries=2, retry_delay_seconds=30)
 def sync_registry(
-    db: str | None, url: str, token: str, source: str, as_of: str, attempts: int = 4
+    db: str | None, url: str, source: str, as_of: str, attempts: int = 4
 ) -> dict[str, Any]:
     """Pull one registry's changes since its watermark (the connector retries each
-    request; this task retries the whole pull when the registry stays down)."""
+    request; this task retries the whole pull when the registry stays down). The
+    token is read here, from the environment — never a flow or task parameter,
+    which Prefect stores and shows to anyone who can read its API."""
     path = warehouse_path(db)
     con = warehouse.connect(path)
     try:
         _, outcomes = from_http(
             con,
             url,
-            token,
+            registry_token(),
             sources=[source],
             as_of=dt.date.fromisoformat(as_of),
             retry=RetryPolicy(attempts=attempts, total_budget=120.0),
@@ -87,7 +104,6 @@ def record(
 @flow(name="nightly-verification")
 def nightly(
     registry_url: str | None = None,
-    token: str | None = None,
     db: str | None = None,
     as_of: str | None = None,
     retries: int = 2,
@@ -104,13 +120,12 @@ def nightly(
     run_id = f"nightly-{started:%Y%m%dT%H%M%S}"
     check_day = day(as_of).isoformat()
     url = registry_url or os.environ.get("CROSSCHECK_REGISTRY_URL")
-    key = token or os.environ.get("CROSSCHECK_REGISTRY_TOKEN", "")
     sources: dict[str, Any] = {}
     stale: dict[str, str] = {}
     if url:
         pull = sync_registry.with_options(retries=retries, retry_delay_seconds=retry_delay_seconds)
         for name in SOURCES:
-            state = pull(db, url, key, name, check_day, attempts, return_state=True)
+            state = pull(db, url, name, check_day, attempts, return_state=True)
             if state.is_completed():
                 sources[name] = state.result()
             else:

@@ -116,6 +116,11 @@ def test_serve_runs_the_nightly_deployment_and_stops_cleanly(
         assert wanted <= names
         cron = schedules["nightly"][0]["schedule"]
         assert (cron["cron"], cron["timezone"]) == ("0 2 * * *", "Asia/Shanghai")
+        # the registry token is no parameter: Prefect stores and shows parameters to
+        # anyone who can read its API (issue 12, item 9)
+        nightly = next(d for d in found if d["name"] == "nightly")
+        assert "t0k" not in json.dumps(nightly)
+        assert "token" not in nightly["parameter_openapi_schema"]["properties"]
         from prefect.client.schemas.objects import FlowRun
 
         run = run_deployment(
@@ -147,6 +152,9 @@ def test_serve_runs_the_nightly_deployment_and_stops_cleanly(
             headers={"Authorization": "Bearer crosscheck-viewer-dev"},
         ).json()
         assert meta["runs"][0]["kind"] == "nightly"
+        flow_runs = httpx.post(f"{prefect_env}/flow_runs/filter", json={}).json()
+        assert flow_runs
+        assert "t0k" not in json.dumps(flow_runs)
     finally:
         serve.send_signal(signal.SIGTERM)
         try:
@@ -175,7 +183,6 @@ def test_a_registry_that_is_down_makes_the_night_partial(
     closed = free_port()  # nothing listens there
     result = nightly(
         registry_url=f"http://127.0.0.1:{closed}",
-        token="x",
         db=str(db),
         as_of=SMALL_AS_OF,
         retries=1,
@@ -238,3 +245,49 @@ def test_opening_payout_and_monthly_flows(
     assert book.sheetnames[0] == "按城市"
     assert previous_month(dt.date(2026, 1, 1)) == "2025-12"
     assert previous_month(dt.date(2026, 3, 31)) == "2026-02"
+
+
+_START = """
+import sys, time
+from crosscheck.cli.serve_cmd import prefect_environment, start_prefect_server
+prefect_environment()
+start_prefect_server(int(sys.argv[1]))
+print("up", flush=True)
+time.sleep(600)
+"""
+
+
+def test_the_prefect_server_serve_starts_needs_its_auth_string_and_dies_with_it(
+    tmp_path: Path,
+) -> None:
+    """The Prefect server `serve` starts listens on loopback behind a basic-auth string
+    (kept 0600 in the state folder) and does not outlive a `kill -9` of its parent
+    (issue 12, items 4 and 9)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["CROSSCHECK_HOME"] = str(tmp_path)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _START, str(port)], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert parent.stdout is not None
+        assert parent.stdout.readline().strip() == "up"
+        api = f"http://127.0.0.1:{port}/api"
+        auth = (tmp_path / "prefect" / "auth").read_text(encoding="utf-8").strip()
+        assert (tmp_path / "prefect" / "auth").stat().st_mode & 0o077 == 0
+        assert httpx.post(f"{api}/flow_runs/filter", json={}).status_code == 401
+        user, password = auth.split(":", 1)
+        allowed = httpx.post(f"{api}/flow_runs/filter", json={}, auth=(user, password))
+        assert allowed.status_code == 200
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    deadline = time.monotonic() + 30
+    gone = False
+    while time.monotonic() < deadline and not gone:
+        try:
+            httpx.get(f"{api}/health", timeout=1)
+            time.sleep(0.5)
+        except httpx.HTTPError:
+            gone = True
+    assert gone, "the Prefect server outlived the process that started it"

@@ -26,7 +26,7 @@ from crosscheck.ingest.sources import SOURCES
 from crosscheck.simulator.faults import Faults
 from crosscheck.world.advance import advance
 from crosscheck.world.generate import generate
-from tests.conftest import REPO
+from tests.conftest import REPO, run_cli
 from tests.test_simulator import TOKEN, _serve, stop
 
 AS_OF = dt.date(2025, 12, 20)
@@ -266,10 +266,17 @@ def test_an_ingest_killed_half_way_leaves_the_previous_state_and_a_rerun_complet
         assert child.poll() is None, "the ingest finished before it could be killed"
         child.send_signal(signal.SIGKILL)
         child.wait()
-        con = warehouse.connect(db, create=True)
+        con = warehouse.connect(db)
         assert con.execute("SELECT source, watermark FROM load_state").fetchall() == before
         assert con.execute("SELECT count(*) FROM household_registration").fetchall()[0][0] == 0
+        # the killed run is not 'running' for ever: abandoned, naming the pid that died
+        killed = con.execute(
+            "SELECT status, pid, summary FROM runs WHERE status <> 'succeeded'"
+        ).fetchall()
         con.close()
+        assert len(killed) == 1
+        assert killed[0][:2] == ("abandoned", child.pid)
+        assert str(child.pid) in killed[0][2]
         httpx.put(
             f"{url}/admin/faults",
             json={"latency_ms": 0},
@@ -521,4 +528,37 @@ def test_two_candidate_files_for_one_source_are_an_error(world: Path, tmp_path: 
     ):
         from_files(con, folder, sources=["household_registration"], as_of=AS_OF)
     assert con.execute("SELECT count(*) FROM household_registration").fetchall()[0][0] == 0
+    con.close()
+
+
+def test_cli_ingest_refuses_a_wrong_address_or_folder_at_once(world: Path, tmp_path: Path) -> None:
+    """A registry address that does not answer, is not a URL, or refuses the token, and
+    a folder that is missing or holds no extracts: exit 2 with one message at once —
+    no retries, no run recorded (issue 12, item 2)."""
+    db = tmp_path / "c.duckdb"
+    assert run_cli("db", "init", "--db", str(db), home=tmp_path).returncode == 0
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    server, url = _serve(world)
+    try:
+        cases = {
+            ("--from", "http://127.0.0.1:1"): "无法连接登记系统",
+            ("--from", "http://no-such-host.invalid"): "无法连接登记系统",
+            ("--from", "not-a-url"): "不是有效的接口地址",
+            ("--from", "ftp://example.org"): "不是有效的接口地址",
+            ("--from", url, "--token", "wrong"): "拒绝了访问令牌",
+            ("--files", str(tmp_path / "nope")): "不存在",
+            ("--files", str(empty)): "没有可载入的数据文件",
+        }
+        for args, message in cases.items():
+            started = time.monotonic()
+            result = run_cli("ingest", *args, "--db", str(db), home=tmp_path)
+            assert result.returncode == 2, (args, result.stderr)
+            assert message in result.stderr, args
+            assert "Traceback" not in result.stderr
+            assert time.monotonic() - started < 15, args  # not 8 retries per source
+    finally:
+        stop(server)
+    con = warehouse.connect(db, read_only=True)
+    assert con.execute("SELECT count(*) FROM runs").fetchall() == [(0,)]
     con.close()

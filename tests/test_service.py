@@ -218,3 +218,84 @@ def test_dashboard_answers_while_a_writer_publishes(
     assert len(statuses) > 10
     assert set(statuses) == {200}
     assert len(totals) == 1  # every snapshot is whole: the same data each time
+
+
+def test_uploads_leave_nothing_behind_and_have_limits(
+    service: tuple[str, dict[str, Path]],
+) -> None:
+    """An uploaded roster (full IDs, names, phones) is checked in a private folder that
+    is removed afterwards; a body over 10 MB is refused (413) before it is read; a
+    name with a path in it is only a name (issue 12, item 7)."""
+    import tempfile
+
+    url, files = service
+    roster = next((files["world"] / "rosters").glob("*.xlsx"))
+    filing = json.dumps({"class_id": "NEW1", "region_code": "210400"})
+    temp = Path(tempfile.gettempdir())
+    before = set(temp.glob("crosscheck-upload-*"))
+    for name in (roster.name, "../../../etc/evil.xlsx", "..xlsx.xlsx"):
+        answer = httpx.post(
+            url + "/api/opening-check",
+            headers=REVIEWER,
+            files={"roster": (name, roster.read_bytes())},
+            data={"filing": filing},
+            timeout=30,
+        )
+        assert answer.status_code in (200, 422), answer.text
+    assert set(temp.glob("crosscheck-upload-*")) == before
+    assert not Path("/etc/evil.xlsx").exists()
+    wrong = httpx.post(
+        url + "/api/opening-check",
+        headers=REVIEWER,
+        files={"roster": ("roster.exe", b"MZ")},
+        data={"filing": filing},
+    )
+    assert wrong.status_code == 422
+    assert ".xlsx" in wrong.json()["detail"]
+    huge = httpx.post(
+        url + "/api/opening-check",
+        headers=REVIEWER,
+        files={"roster": ("big.xlsx", b"0" * (11 * 1024 * 1024))},
+        data={"filing": filing},
+        timeout=30,
+    )
+    assert huge.status_code == 413
+    assert "上限" in huge.json()["detail"]
+
+
+def test_an_empty_or_short_token_grants_nothing(home: Path) -> None:
+    """An empty token granted reviewer access with no header at all; now no header and
+    an empty bearer are always 401, and a token file with an empty, short or built-in
+    token is refused when read (issue 12, item 6)."""
+    from fastapi.testclient import TestClient
+
+    from crosscheck.errors import CrosscheckError
+    from crosscheck.service.app import create_app
+    from crosscheck.service.auth import Principal, load_tokens
+
+    app = create_app(tokens={"": Principal("空", "reviewer")})
+    with TestClient(app) as client:
+        assert client.get("/api/meta").status_code == 401
+        assert client.get("/api/meta", headers={"Authorization": "Bearer "}).status_code == 401
+        assert client.get("/api/meta", headers={"Authorization": ""}).status_code == 401
+    home.mkdir(parents=True, exist_ok=True)
+    for token in ("", "   ", "short", "crosscheck-reviewer-dev"):
+        (home / "tokens.json").write_text(
+            json.dumps({token: {"name": "王芳", "role": "reviewer"}}), encoding="utf-8"
+        )
+        with pytest.raises(CrosscheckError, match="令牌"):
+            load_tokens()
+
+
+def test_serve_refuses_the_network_with_built_in_tokens(home: Path) -> None:
+    """`serve --host 0.0.0.0` with the public development tokens would let anyone on
+    the network review classes: refused at once, before anything listens."""
+    from tests.conftest import run_cli
+
+    port = free_port()
+    result = run_cli("serve", "--host", "0.0.0.0", "--port", str(port), "--web-only", home=home)
+    assert result.returncode == 2, result.stderr
+    assert "开发令牌" in result.stderr
+    assert "tokens.json" in result.stderr
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)

@@ -85,16 +85,18 @@ def ingest(
     if unknown:
         raise CrosscheckError(f"未知的数据来源：{', '.join(unknown)}（可选：{', '.join(known)}）")
     path = db or default_warehouse()
+    key = token or os.environ.get("CROSSCHECK_REGISTRY_TOKEN") or "crosscheck-dev-token"
+    if files is not None and not files.is_dir():
+        raise CrosscheckError(f"目录 {files} 不存在，未载入任何数据")
+    if base_url is not None:
+        _probe(base_url, key)  # a wrong address or token: one message at once, no run
     con = warehouse.connect(path)
     try:
         with pull_progress(err, "载入中…") as progress:
             if files is not None:
-                if not files.is_dir():
-                    raise CrosscheckError(f"目录 {files} 不存在")
                 run_id, outcomes = from_files(con, files, sources=source, allow_shrink=allow_shrink)
             else:
                 assert base_url is not None
-                key = token or os.environ.get("CROSSCHECK_REGISTRY_TOKEN") or "crosscheck-dev-token"
                 run_id, outcomes = from_http(
                     con,
                     base_url,
@@ -113,6 +115,7 @@ def ingest(
         "载入",
         "删除",
         "拒收",
+        "重试",
         "用时（秒）",
         "说明",
         title=f"载入批次 {run_id}（仓库 {path}）",
@@ -125,12 +128,35 @@ def ingest(
             f"{o.loaded:,}",
             f"{o.removed:,}",
             f"{o.rejected:,}",
+            f"{o.retries:,}" + (f"（其中限流 {o.rate_limited:,}）" if o.rate_limited else ""),
             f"{o.seconds:.1f}",
             o.detail,
         )
     out.print(table)
     if any(o.status in ("failed", "refused") for o in outcomes):
         raise typer.Exit(1)
+
+
+def _probe(base_url: str, token: str) -> None:
+    """The registry service answers and takes the token — else one message, exit 2."""
+    from connectors.errors import AuthenticationFailed, ConnectorError
+    from connectors.http import probe
+
+    try:
+        probe(base_url, token)
+    except ValueError:
+        raise CrosscheckError(
+            f"--from“{base_url[:200]}”不是有效的接口地址，应形如 http://127.0.0.1:8765"
+        ) from None
+    except AuthenticationFailed:
+        raise CrosscheckError(
+            f"登记系统 {base_url} 拒绝了访问令牌：检查 --token 或 CROSSCHECK_REGISTRY_TOKEN，"
+            "未载入任何数据"
+        ) from None
+    except ConnectorError as exc:
+        raise CrosscheckError(
+            f"无法连接登记系统 {base_url}（{exc.detail}）：检查地址与网络，未载入任何数据"
+        ) from None
 
 
 @app.command("status")

@@ -11,7 +11,9 @@ everything; the schedules pause while crosscheck is down.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -24,7 +26,7 @@ import typer
 
 from crosscheck.cli import err, out
 from crosscheck.errors import CrosscheckError
-from crosscheck.paths import home_dir
+from crosscheck.paths import ensure_private_dir, home_dir
 
 NIGHTLY_CRON = "0 2 * * *"
 MONTHLY_CRON = "0 3 1 * *"
@@ -41,12 +43,45 @@ def prefect_environment() -> None:
     os.environ.setdefault("PREFECT_UI_ENABLED", "true")
 
 
+def prefect_auth_string() -> str:
+    """The basic-auth string (``user:password``) of the Prefect server crosscheck
+    starts: ``PREFECT_SERVER_API_AUTH_STRING`` when set, else one made on first use
+    and kept in ``$CROSSCHECK_HOME/prefect/auth`` (0600)."""
+    given = os.environ.get("PREFECT_SERVER_API_AUTH_STRING")
+    if given:
+        return given
+    path = ensure_private_dir(home_dir() / "prefect") / "auth"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    value = f"crosscheck:{secrets.token_urlsafe(24)}"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(value)
+    return value
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM it when crosscheck dies, even by kill -9
+    (Linux prctl PR_SET_PDEATHSIG), so no Prefect server outlives its serve."""
+    import ctypes
+
+    # not Linux: no prctl; the process group is still stopped on a normal exit
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
+
+
 def start_prefect_server(port: int) -> subprocess.Popen[bytes]:
-    """A stand-alone Prefect server (its UI at http://127.0.0.1:<port>)."""
+    """A stand-alone Prefect server on loopback (its UI at http://127.0.0.1:<port>),
+    its API behind a basic-auth string that this process's client also uses: no
+    other local user can read flow runs or start the writing deployments. The server
+    runs in its own process group, so stopping crosscheck stops all of it."""
     import httpx
 
     log = home_dir() / "prefect" / "server.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(log.parent)
+    auth = prefect_auth_string()
+    os.environ["PREFECT_SERVER_API_AUTH_STRING"] = auth
+    os.environ["PREFECT_API_AUTH_STRING"] = auth
     process = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "prefect"),
@@ -59,21 +94,51 @@ def start_prefect_server(port: int) -> subprocess.Popen[bytes]:
         ],
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
-        env=os.environ.copy(),
+        env={**os.environ, "PREFECT_SERVER_API_HOST": "127.0.0.1"},
+        start_new_session=True,
+        preexec_fn=_die_with_parent,
     )
     url = f"http://127.0.0.1:{port}/api/health"
+    basic = httpx.BasicAuth(*auth.split(":", 1))
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise CrosscheckError(f"Prefect 服务器未能启动，见 {log}")
         try:
-            if httpx.get(url, timeout=2).status_code == 200:
+            if httpx.get(url, timeout=2, auth=basic).status_code == 200:
                 return process
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
-    process.terminate()
+    stop_process_group(process)
     raise CrosscheckError(f"Prefect 服务器 120 秒内未就绪，见 {log}")
+
+
+def stop_process_group(process: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    """SIGTERM the process's group (the server and every worker it started), then
+    SIGKILL what is left after ``timeout`` seconds."""
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _loopback(host: str) -> bool:
+    """Is ``host`` reachable from this machine only?"""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: may resolve to anything
 
 
 def deployments(registry_url: str | None, registry_token: str | None) -> list[Any]:
@@ -84,12 +149,15 @@ def deployments(registry_url: str | None, registry_token: str | None) -> list[An
     from flows.ondemand import opening_check
     from flows.payout import payout_batch
 
-    nightly_parameters = {"registry_url": registry_url, "token": registry_token}
+    # the token is never a parameter (Prefect stores parameters and shows them through
+    # its API): the runs this process starts read it from its environment
+    if registry_token:
+        os.environ["CROSSCHECK_REGISTRY_TOKEN"] = registry_token
     return [
         nightly.to_deployment(
             name="nightly",
             schedules=[Cron(NIGHTLY_CRON, timezone=TIMEZONE)],
-            parameters={k: v for k, v in nightly_parameters.items() if v},
+            parameters={"registry_url": registry_url} if registry_url else {},
             description="每晚核查：拉取各登记库增量，复核在办班级，只记录新问题，发布看板数据。",
             tags=["crosscheck"],
         ),
@@ -139,6 +207,13 @@ def serve(
 
     prefect_environment()
     tokens, dev = load_tokens()
+    if not _loopback(host) and dev:
+        raise CrosscheckError(
+            f"--host {host} 会让网络上的其他机器访问本服务，但当前使用的是公开的开发令牌"
+            "（crosscheck-viewer-dev / crosscheck-reviewer-dev）：请先在 "
+            f"{home_dir() / 'tokens.json'} 中为每位用户设置各自的令牌（每个至少 16 个字符），"
+            "再在非本机地址上启动"
+        )
     config = uvicorn.Config(
         create_app(tokens=tokens), host=host, port=port, log_level="warning", access_log=False
     )
@@ -189,9 +264,5 @@ def serve(
         web.should_exit = True
         thread.join(10)
         if server is not None:
-            server.terminate()
-            try:
-                server.wait(20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_process_group(server)
         err.print("已停止。")

@@ -114,7 +114,7 @@ def from_http(
                     allow_shrink=allow_shrink,
                 )
             except ConnectorError as exc:
-                outcome = Outcome(name, "failed", detail=str(exc))
+                outcome = Outcome(name, "failed", detail=exc.chinese())
             outcome.retries, outcome.rate_limited = reader.retries, reader.rate_limited
             outcomes.append(outcome)
     finally:
@@ -226,11 +226,18 @@ def from_files(
     extract that would remove more than its source's share of the rows held is
     refused unless ``allow_shrink``."""
     as_of = as_of or dt.date.today()
+    if not folder.is_dir():
+        raise CrosscheckError(f"目录 {folder} 不存在，未载入任何数据")
+    found = {name: extract_files(folder, ALL_SOURCES[name]) for name in sources or ALL_SOURCES}
+    if not any(found.values()):
+        raise CrosscheckError(
+            f"目录 {folder} 中没有可载入的数据文件（应为世界或交换目录，或其 registries/："
+            f"如 household_registration.parquet / .csv / .xlsx），未载入任何数据"
+        )
     run_id = _start_run(con, "ingest-files", {"folder": str(folder), "sources": sources})
     outcomes = []
-    for name in sources or list(ALL_SOURCES):
+    for name, files in found.items():
         source = ALL_SOURCES[name]
-        files = extract_files(folder, source)
         if not files:
             continue
         digest = hashlib.sha256()

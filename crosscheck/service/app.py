@@ -10,7 +10,10 @@ CDN: the machines are offline).
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import json
+import re
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -31,6 +34,7 @@ from fastapi import (
     UploadFile,
 )
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from starlette.background import BackgroundTask
 
 from crosscheck.errors import CrosscheckError
 from crosscheck.service.auth import Principal, load_tokens
@@ -47,12 +51,82 @@ def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
 def _principal(
     request: Request, authorization: Annotated[str | None, Header()] = None
 ) -> Principal:
-    token = (authorization or "").removeprefix("Bearer ").strip()
-    found = request.app.state.tokens.get(token)
+    scheme, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    found = None
+    if scheme.lower() == "bearer" and token:  # no header, or an empty token: nobody
+        for known, principal in request.app.state.tokens.items():
+            if known and hmac.compare_digest(known.encode(), token.encode()):
+                found = principal
     if found is None:
         raise HTTPException(401, "未登录或令牌无效", headers={"WWW-Authenticate": "Bearer"})
     assert isinstance(found, Principal)
     return found
+
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # a class's roster is a few hundred kB at most
+MAX_UPLOAD_ROWS = 1000  # a class has at most 50–100 trainees
+UPLOAD_TOO_LARGE = (
+    f"上传内容超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB 上限：一个班的花名册不应这么大"
+)
+
+
+def _upload_name(filename: str | None) -> str:
+    """A safe local name for an uploaded roster: its own base name with anything but
+    letters, digits, CJK, ``-``, ``_`` and ``.`` replaced; .xlsx or .csv only."""
+    base = Path(filename or "").name
+    suffix = Path(base).suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise HTTPException(422, "花名册应为 .xlsx 或 .csv 文件")
+    stem = re.sub(r"[^\w\-一-鿿]", "_", Path(base).stem)[:80].lstrip(".") or "花名册"
+    return stem + suffix
+
+
+class LimitBody:
+    """ASGI middleware: refuse a request body over ``limit`` bytes with 413 — by its
+    Content-Length before anything is read, and by counting when it is chunked."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await self._refuse(send)
+            return
+        seen = 0
+
+        async def counted() -> Any:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Any) -> None:
+        body = json.dumps({"detail": UPLOAD_TOO_LARGE}, ensure_ascii=False).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
 
 
 def _reviewer(who: Annotated[Principal, Depends(_principal)]) -> Principal:
@@ -87,6 +161,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.tokens = table
+    app.add_middleware(LimitBody, limit=MAX_UPLOAD_BYTES + 64 * 1024)  # + the form's other fields
 
     @contextmanager
     def snapshot_db() -> Iterator[duckdb.DuckDBPyConnection]:
@@ -241,6 +316,7 @@ def create_app(
             path,
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             filename=path.name,
+            background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
         )
 
     def _as_of(as_of: str | None) -> dt.date:
@@ -273,19 +349,28 @@ def create_app(
         from connectors.roster import read
 
         day = _as_of(as_of)
-        folder = Path(tempfile.mkdtemp(prefix="crosscheck-upload-"))
-        name = Path(roster.filename or "roster.xlsx").name
-        (folder / name).write_bytes(await roster.read())
-        (folder / "filing.json").write_text(filing, encoding="utf-8")
-        try:
-            parsed = draft.read_filing(folder / "filing.json", policy_id=policy or None)
-        except CrosscheckError as exc:
-            raise HTTPException(422, str(exc).replace("filing.json", "开班备案信息")) from exc
-        sheet = read(folder / name, keep_flagged=True)
+        name = _upload_name(roster.filename)
+        data = await roster.read(MAX_UPLOAD_BYTES + 1)
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise HTTPException(413, UPLOAD_TOO_LARGE)
+        # a private folder (0700) removed when the check is done: the roster holds
+        # full ID numbers, names and phones, and nothing of it is kept (issue 12, item 7)
+        with tempfile.TemporaryDirectory(prefix="crosscheck-upload-") as tmp:
+            folder = Path(tmp)
+            (folder / name).write_bytes(data)
+            (folder / "filing.json").write_text(filing, encoding="utf-8")
+            try:
+                parsed = draft.read_filing(folder / "filing.json", policy_id=policy or None)
+            except CrosscheckError as exc:
+                raise HTTPException(422, str(exc).replace("filing.json", "开班备案信息")) from exc
+            sheet = read(folder / name, keep_flagged=True)
         fatal = sheet.fatal
         if fatal:
             message = f"花名册有 {len(fatal)} 个问题，未核查"
             raise HTTPException(422, {"message": message, "problems": [str(p) for p in fatal]})
+        if len(sheet.entries) > MAX_UPLOAD_ROWS:
+            too_many = f"花名册有 {len(sheet.entries)} 名学员，超过上限 {MAX_UPLOAD_ROWS}"
+            raise HTTPException(413, too_many + "：请按班级分别上传")
         try:
             result = ondemand.draft(parsed, sheet.entries, day, who.name)
         except CrosscheckError as exc:

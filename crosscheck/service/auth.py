@@ -13,6 +13,7 @@ from crosscheck.errors import CrosscheckError
 from crosscheck.paths import home_dir
 
 ROLES = ("viewer", "reviewer")
+MIN_TOKEN = 16  # characters: an empty or short token is refused when the file is read
 DEV_TOKENS = {
     "crosscheck-viewer-dev": ("开发用只读账号", "viewer"),
     "crosscheck-reviewer-dev": ("开发用审核账号", "reviewer"),
@@ -46,6 +47,13 @@ def load_tokens(path: Path | None = None) -> tuple[dict[str, Principal], bool]:
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         shape = '{"令牌": {"name": "姓名", "role": "viewer 或 reviewer"}}'
         raise CrosscheckError(f"{path}：令牌文件格式错误，应为 {shape}") from exc
+    weak = [t for t in table if len(t.strip()) < MIN_TOKEN or t in DEV_TOKENS]
+    if weak:
+        raise CrosscheckError(
+            f"{path}：有 {len(weak)} 个令牌为空、少于 {MIN_TOKEN} 个字符或是公开的开发令牌；"
+            "每位用户应有各自的随机令牌（如 python -c 'import secrets; "
+            "print(secrets.token_urlsafe(24))' 生成）"
+        )
     bad = [p.role for p in table.values() if p.role not in ROLES]
     if bad:
         raise CrosscheckError(
