@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from crosscheck import idnumber
+from crosscheck.names import NAME_MAX, name_problem
 
 HEADER_NAMES = {
     "序号": "seq",
@@ -101,6 +102,16 @@ def _cells(path: Path) -> tuple[list[list[Any]], int]:
     raise RosterFileError(f"{path.name}：不支持的文件类型 {suffix}（应为 .xlsx 或 .csv）")
 
 
+def _column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA: the column as a spreadsheet names it."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -163,7 +174,22 @@ def read(
         roster.problems.append(
             Problem(name, first + top, f, "column_missing", f"缺少“{LABELS[f]}”列")
         )
-    if missing:
+    by_field: dict[str, list[int]] = {}
+    for j, f in sorted(columns.items()):
+        by_field.setdefault(f, []).append(j)
+    for f, where in by_field.items():
+        if len(where) > 1:  # which one is right cannot be told: the whole file waits
+            letters = "、".join(_column_letter(j) for j in where)
+            roster.problems.append(
+                Problem(
+                    name,
+                    first + top,
+                    f,
+                    "column_duplicate",
+                    f"“{LABELS[f]}”列出现了 {len(where)} 次（第 {letters} 列）：请只保留一列",
+                )
+            )
+    if missing or len(by_field) < len(columns):
         return roster
     major = roster.info.get("培训专业")
     if known_majors is not None and major and major not in known_majors:
@@ -201,6 +227,9 @@ def _entry(
     person = _text(values.get("name"))
     if not person:
         problems.append(Problem(name, line, "name", "name_missing", "姓名为空"))
+    elif why := name_problem(person):
+        problems.append(Problem(name, line, "name", "name_invalid", why))
+        person = person[:NAME_MAX]  # never carry a 100,000-character cell further
     raw = values.get("id_number")
     number = ""
     if isinstance(raw, int | float) and not isinstance(raw, bool):

@@ -119,6 +119,48 @@ _LEVEL_LABELS = {
 }
 
 
+NAME_MAX = 50  # characters
+
+
+def _name_char(ch: str) -> bool:
+    """May ``ch`` (after NFKC) appear in a person's name on a roster?"""
+    code = ord(ch)
+    if (
+        0x4E00 <= code <= 0x9FFF  # CJK unified ideographs
+        or 0x3400 <= code <= 0x4DBF  # extension A
+        or 0x20000 <= code <= 0x2A6DF  # extension B
+        or code == 0x3007  # 〇, written in some names
+    ):
+        return True
+    if ch == " " or ch in _DOTS:  # spaces and the minority names' middle dots
+        return True
+    return ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN ")
+
+
+def name_problem(text: str) -> str | None:
+    """Why ``text`` is not a person's name as a roster may give it, or None. A name
+    is 1–50 characters of CJK (extensions A and B included), the minority names'
+    middle dots, Latin letters and spaces (issue 12, item 8): a formula, markup, a
+    control character or a 100,000-character cell is a row problem, not a name."""
+    name = unicodedata.normalize("NFKC", text).strip()
+    if not name:
+        return "姓名为空"
+    if len(name) > NAME_MAX:
+        return f"姓名过长（{len(name):,} 个字符，最多 {NAME_MAX} 个）"
+    bad = []
+    for ch in name:
+        if not _name_char(ch) and ch not in bad:
+            bad.append(ch)
+    if not bad:
+        return None
+    shown = "、".join(
+        f"“{ch}”" if ch.isprintable() and not ch.isspace() else f"U+{ord(ch):04X}"
+        for ch in bad[:5]
+    )
+    allowed = "姓名只能由汉字、少数民族姓名间隔点（·）、拉丁字母和空格组成"
+    return f"姓名含有不允许的字符 {shown}：{allowed}"
+
+
 @lru_cache(maxsize=1)
 def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")

@@ -236,3 +236,59 @@ def test_cli_checks_the_major_against_a_policy(tmp_path: Path) -> None:
     result = runner.invoke(app, [*args, "--json", str(bad)])
     assert result.exit_code == 1
     assert json.loads(result.output)["problems"][0]["code"] == "unknown_major"
+
+
+@pytest.mark.parametrize(
+    ("person", "valid"),
+    [
+        ("张伟", True),
+        ("阿依古丽·买买提", True),
+        ("阿依古丽•买买提", True),
+        ("㐀㐁", True),  # CJK extension A
+        ("𠀀𠀁", True),  # CJK extension B
+        ("John Smith", True),
+        ("ＡＢＣ", True),  # full-width Latin, NFKC
+        ("王〇", True),
+        ("张" * 50, True),
+        ("张" * 51, False),
+        ("张" * 100_000, False),
+        ("=cmd|' /C calc'!A0", False),
+        ("<img src=x onerror=alert(1)>", False),
+        ("张\x00伟", False),
+        ("张\x1b[31m伟", False),
+        ("张伟2", False),
+        ("张伟\u202e", False),  # right-to-left override
+    ],
+)
+def test_a_name_is_cjk_dots_latin_and_spaces_of_at_most_50(
+    tmp_path: Path, person: str, valid: bool
+) -> None:
+    """Issue 12, item 8: anything else is a row problem naming row and field, and the
+    message never repeats a huge cell."""
+    path = _xlsx(tmp_path / "r.xlsx", [[person, GOOD[0], "2023-06-30"]])
+    roster = read(path)
+    problems = [(p.row, p.field, p.code) for p in roster.problems]
+    if valid:
+        assert problems == []
+        assert roster.entries[0]["name"] == person
+    else:
+        assert problems == [(5, "name", "name_invalid")]
+        assert len(roster.problems[0].message) < 200
+        assert "姓名" in roster.problems[0].message
+
+
+def test_a_column_given_twice_is_a_problem_naming_both(tmp_path: Path) -> None:
+    """Two 身份证号码 columns: which holds the right number cannot be told (issue 12,
+    item 12); the roster is not read further."""
+    path = tmp_path / "twice.csv"
+    path.write_text(
+        "序号,姓名,身份证号码,毕业院校,毕业时间,学历,身份证号码\n"
+        f"1,张伟,{GOOD[0]},沈阳工学院,2023-06-30,本科,{GOOD[1]}\n",
+        encoding="utf-8",
+    )
+    roster = read(path)
+    assert [(p.row, p.field, p.code) for p in roster.problems] == [
+        (1, "id_number", "column_duplicate")
+    ]
+    assert "C、G" in roster.problems[0].message
+    assert roster.entries == []
