@@ -31,7 +31,7 @@ from checks import (
     params,
     payout,
 )
-from crosscheck import idnumber, names, policy
+from crosscheck import idnumber, names, policy, warehouse
 from crosscheck.ingest.sql import id_valid
 from crosscheck.regions import province_codes
 from crosscheck.workdays import calendar
@@ -67,16 +67,14 @@ class RunSummary:
 
 def prepare_udfs(con: duckdb.DuckDBPyConnection) -> None:
     """Register the Python functions the rules call (names, masking) on ``con``."""
-    try:
-        con.create_function(
-            "name_level",
-            lambda a, b: names.compare(a or "", b or "").level.value,
-            ["VARCHAR", "VARCHAR"],
-            "VARCHAR",
-        )
-        con.create_function("mask_id", lambda x: idnumber.mask(x or ""), ["VARCHAR"], "VARCHAR")
-    except duckdb.Error:  # already registered on this connection
-        pass
+    warehouse.register_udf(
+        con,
+        "name_level",
+        lambda a, b: names.compare(a or "", b or "").level.value,
+        ["VARCHAR", "VARCHAR"],
+        "VARCHAR",
+    )
+    warehouse.register_udf(con, "mask_id", lambda x: idnumber.mask(x or ""), ["VARCHAR"], "VARCHAR")
 
 
 @functools.lru_cache(maxsize=1)

@@ -154,8 +154,7 @@ def name_problem(text: str) -> str | None:
     if not bad:
         return None
     shown = "、".join(
-        f"“{ch}”" if ch.isprintable() and not ch.isspace() else f"U+{ord(ch):04X}"
-        for ch in bad[:5]
+        f"“{ch}”" if ch.isprintable() and not ch.isspace() else f"U+{ord(ch):04X}" for ch in bad[:5]
     )
     allowed = "姓名只能由汉字、少数民族姓名间隔点（·）、拉丁字母和空格组成"
     return f"姓名含有不允许的字符 {shown}：{allowed}"

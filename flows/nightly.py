@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -11,6 +12,7 @@ from prefect import flow, get_run_logger, task
 from checks import nightly as checks_nightly
 from connectors.http import RetryPolicy
 from crosscheck import warehouse
+from crosscheck.ingest.load import Outcome
 from crosscheck.ingest.run import from_http
 from crosscheck.ingest.sources import SOURCES
 from flows.common import day, warehouse_path
@@ -44,7 +46,13 @@ def sync_registry(
     request; this task retries the whole pull when the registry stays down). The
     token is read here, from the environment — never a flow or task parameter,
     which Prefect stores and shows to anyone who can read its API."""
-    path = warehouse_path(db)
+    outcome = _pull(warehouse_path(db), url, source, as_of, attempts)
+    if outcome.status == "failed":  # (raised where no frame holds the connection)
+        raise RegistryDown(f"{source}: {outcome.detail}")
+    return outcome.as_dict()
+
+
+def _pull(path: Path, url: str, source: str, as_of: str, attempts: int) -> Outcome:
     con = warehouse.connect(path)
     try:
         _, outcomes = from_http(
@@ -57,10 +65,7 @@ def sync_registry(
         )
     finally:
         con.close()
-    outcome = outcomes[0]
-    if outcome.status == "failed":
-        raise RegistryDown(f"{source}: {outcome.detail}")
-    return outcome.as_dict()
+    return outcomes[0]
 
 
 @task(name="recheck-classes")

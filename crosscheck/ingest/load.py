@@ -10,7 +10,6 @@ twice changes nothing.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import time
@@ -265,8 +264,7 @@ def _normalise_ids(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     Only numbers that are not already clean go through Python."""
     if "id_number" not in source.columns:
         return
-    with contextlib.suppress(duckdb.Error):  # already registered on this connection
-        con.create_function("stored_id", _stored_id, ["VARCHAR"], "VARCHAR")
+    warehouse.register_udf(con, "stored_id", _stored_id, ["VARCHAR"], "VARCHAR")
     con.execute("ALTER TABLE _stage ADD COLUMN _id_raw VARCHAR")
     if "id_number_raw" in source.columns:  # a roster: the number from the text as typed
         con.execute("""

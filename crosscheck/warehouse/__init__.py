@@ -17,14 +17,19 @@ that opens the file marks the runs whose process died while 'running' as
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import datetime as dt
 import json
 import os
 import re
 import socket
 import sys
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -100,6 +105,32 @@ def migrate(con: duckdb.DuckDBPyConnection, folder: Path = MIGRATIONS) -> list[M
         applied.append(migration)
         current = migration.version
     return applied
+
+
+_WITH_UDFS: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
+
+
+def register_udf(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    function: Callable[..., Any],
+    parameters: list[str],
+    returns: str,
+) -> None:
+    """``con.create_function`` (once per connection), remembering the connection: a
+    connection still open with Python functions at interpreter exit makes DuckDB's
+    bindings print hundreds of "leaked instance" lines, so those left open are
+    closed at exit (issue 12, item 13)."""
+    with contextlib.suppress(duckdb.Error):  # already registered on this connection
+        con.create_function(name, function, parameters, returns)  # type: ignore[arg-type]
+    _WITH_UDFS.add(con)
+
+
+@atexit.register
+def _close_connections_with_udfs() -> None:
+    for con in list(_WITH_UDFS):
+        with contextlib.suppress(duckdb.Error):
+            con.close()
 
 
 def sql_string(value: str | Path) -> str:
