@@ -48,18 +48,31 @@ FILING_FIELDS: dict[str, tuple[str, str]] = {
     "actual_start": ("实际开班日期", "date"),
     "status": ("状态", "text"),
 }
+MAX_FILING_BYTES = 1024 * 1024
+INT_MAX = 100_000  # no filing has more months or hours than this
 REQUIRED = ("class_id", "region_code", "institution_id", "major", "planned_start", "planned_end")
 _BY_LABEL = {label: key for key, (label, _) in FILING_FIELDS.items()}
 
 
 def read_filing(path: Path, *, policy_id: str | None = None) -> dict[str, Any]:
     """Read and validate a filing (JSON object); every problem named by file and field."""
+    if path.is_dir():
+        raise CrosscheckError(f"{path} 是一个目录：开班备案应为 JSON 文件")
     try:
+        if path.stat().st_size > MAX_FILING_BYTES:
+            raise CrosscheckError(f"{path.name}：开班备案文件超过 1 MB，不是一个班的备案")
         raw = json.loads(path.read_text(encoding="utf-8-sig"))
+    except RecursionError:
+        raise CrosscheckError(f"{path.name}：JSON 嵌套过深，不是开班备案") from None
     except FileNotFoundError as exc:
         raise CrosscheckError(f"找不到开班备案文件 {path}") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CrosscheckError(f"{path.name}：不是有效的 UTF-8 JSON 文件（{exc}）") from exc
+    except UnicodeDecodeError:
+        raise CrosscheckError(f"{path.name}：不是 UTF-8 编码的 JSON 文件") from None
+    except json.JSONDecodeError as exc:
+        where = f"第 {exc.lineno} 行第 {exc.colno} 列" if exc.doc.strip() else "文件为空"
+        raise CrosscheckError(f"{path.name}：不是有效的 JSON（{where}）") from None
+    except OSError as exc:
+        raise CrosscheckError(f"无法读取开班备案文件 {path}（{exc.strerror}）") from None
     if not isinstance(raw, dict):
         raise CrosscheckError(f"{path.name}：应为一个 JSON 对象（字段名: 值）")
     problems: list[str] = []
@@ -99,17 +112,22 @@ def _value(value: Any, kind: str) -> Any:
             raise ValueError(f"“{value}” 不是日期（应为 YYYY-MM-DD）") from None
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int | str):
-            raise ValueError(f"“{value}” 不是整数")
+            raise ValueError(f"“{str(value)[:40]}” 不是整数")
         try:
-            return int(value)
+            number = int(value)
         except ValueError:
-            raise ValueError(f"“{value}” 不是整数") from None
+            raise ValueError(f"“{str(value)[:40]}” 不是整数") from None
+        if not 0 <= number <= INT_MAX:  # months, hours: never negative, never absurd
+            raise ValueError(f"{number} 超出范围（应在 0 到 {INT_MAX} 之间）")
+        return number
     if kind == "bool":
         if isinstance(value, bool):
             return value
         if value in ("是", "否"):
             return value == "是"
         raise ValueError(f"“{value}” 应为 true/false 或 是/否")
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise ValueError("应为文字")
     return str(value).strip()
 
 
@@ -117,6 +135,10 @@ def _consistency(filing: dict[str, Any]) -> list[str]:
     problems = []
     if filing["planned_end"] < filing["planned_start"]:
         problems.append("结课时间早于开班时间")
+    if filing.get("months") == 0:
+        problems.append("培训时限(月数)应至少为 1")
+    if (filing.get("hours_per_day") or 0) > 24:
+        problems.append(f"每日课时 {filing['hours_per_day']} 超过 24")
     code = filing["region_code"]
     if not (len(code) == 6 and code.isdigit() and regions.lookup(code).province):
         problems.append(f"行政区划代码 “{filing['region_code']}” 不存在")

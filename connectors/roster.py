@@ -82,8 +82,11 @@ def _cells(path: Path) -> tuple[list[list[Any]], int]:
 
         try:
             sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
-        except Exception as exc:  # calamine raises its own error types
-            raise RosterFileError(f"{path.name}：无法读取 Excel 文件（{exc}）") from None
+        except Exception:  # calamine raises its own error types, in English
+            raise RosterFileError(
+                f"{path.name}：无法读取 Excel 文件——文件已损坏、被加密，或不是 Excel 工作簿"
+                "（请用 Excel 另存为 .xlsx 后重新上传）"
+            ) from None
         return [list(r) for r in sheet.to_python(skip_empty_area=False)], 1
     if suffix == ".csv":
         raw = path.read_bytes()
@@ -98,7 +101,11 @@ def _cells(path: Path) -> tuple[list[list[Any]], int]:
         import csv
         import io
 
-        return [list(r) for r in csv.reader(io.StringIO(text))], 1
+        try:
+            return [list(r) for r in csv.reader(io.StringIO(text, newline=""))], 1
+        except csv.Error:
+            why = "不是有效的 CSV 文件（含有无法解析的内容）"
+            raise RosterFileError(f"{path.name}：{why}") from None
     raise RosterFileError(f"{path.name}：不支持的文件类型 {suffix}（应为 .xlsx 或 .csv）")
 
 
@@ -277,6 +284,11 @@ def _entry(
                     f"“{_text(values['graduated_on'])}”不是有效日期（如 2023-06-30）",
                 )
             )
+    sex = _text(values.get("sex"))
+    if sex and sex not in ("男", "女"):
+        problems.append(
+            Problem(name, line, "sex", "sex_invalid", f"性别“{sex[:10]}”应为“男”或“女”")
+        )
     row_major = _text(values.get("major"))
     if known_majors is not None and row_major and row_major not in known_majors:
         problems.append(

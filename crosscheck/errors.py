@@ -17,6 +17,8 @@ field) and *why*; the CLI prints it and exits non-zero, never a traceback.
 from __future__ import annotations
 
 import datetime as dt
+import os
+from pathlib import Path
 
 
 class CrosscheckError(Exception):
@@ -51,3 +53,34 @@ def parse_date(text: str, *, field: str = "日期") -> dt.date:
         raise DateInputError(
             f"{field}“{text}”不是有效日期，应为 YYYY-MM-DD 格式，例如 2026-10-01"
         ) from None
+
+
+AS_OF_RANGE = (dt.date(2000, 1, 1), dt.date(2099, 12, 31))
+
+
+def as_of_date(text: str | None, *, field: str = "核查日期") -> dt.date:
+    """The day a check is "as of": today when not given; else an ISO date within
+    2000–2099 (an empty string or 1900-01-01 is a mistake, not "today" or a check
+    before any of these programmes existed)."""
+    if text is None:
+        return dt.date.today()
+    day = parse_date(text, field=field)
+    first, last = AS_OF_RANGE
+    if not first <= day <= last:
+        raise DateInputError(f"{field} {day} 超出可核查的范围（{first} 至 {last}）")
+    return day
+
+
+def output_file(path: Path, *, option: str = "--out") -> Path:
+    """Refuse, before any work is done, an output path that cannot be a file: a
+    directory, a path under a file, or a folder crosscheck may not write in."""
+    if path.is_dir():
+        raise CrosscheckError(f"{path} 是一个目录：{option} 应为文件路径")
+    for folder in path.parents:
+        if folder.exists():
+            if not folder.is_dir():
+                raise CrosscheckError(f"{folder} 是一个文件，不能在其下写出 {path}（{option}）")
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise CrosscheckError(f"没有写入 {folder} 的权限（{option} {path}）")
+            break
+    return path

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from crosscheck.errors import CalendarError
 from crosscheck.paths import data_dir, home_dir
-from crosscheck.validation import describe
+from crosscheck.validation import describe, impossible_dates, yaml_problem
 
 _PACKAGE_NAMES = {
     "New Year's Day": "元旦",
@@ -119,9 +119,14 @@ class Calendar:
         if n == 0:
             raise ValueError("n must not be 0; use next_workday for 'on or after'")
         step = dt.timedelta(days=1 if n > 0 else -1)
-        remaining = abs(n)
+        remaining, start = abs(n), day
         while remaining:
-            day += step
+            try:
+                day += step
+            except OverflowError:
+                raise CalendarError(
+                    f"从 {start} 起第 {n} 个工作日超出可计算的日期范围（公元 1 年至 9999 年）"
+                ) from None
             if self.is_workday(day):
                 remaining -= 1
         return day
@@ -240,9 +245,16 @@ def _schedule_keys(loc: tuple[int | str, ...]) -> list[str]:
 def load_schedule(path: Path) -> _ScheduleFile:
     """Load and validate one schedule file; errors name the file and the key."""
     try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise CalendarError(f"{path}：无法读取节假日安排文件（{exc}）") from None
+        text = path.read_text(encoding="utf-8")
+        raw: Any = yaml.safe_load(text)
+    except OSError:
+        raise CalendarError(f"{path}：无法读取节假日安排文件") from None
+    except UnicodeDecodeError:
+        raise CalendarError(f"{path}：节假日安排文件须为 UTF-8 编码") from None
+    except yaml.YAMLError as exc:
+        raise CalendarError(f"{path}：{yaml_problem(exc)}") from None
+    except ValueError:  # a date YAML reads as one but the calendar has not: 2027-02-30
+        raise CalendarError(f"{path}：节假日安排文件{impossible_dates(text)}") from None
     try:
         schedule = _ScheduleFile.model_validate(raw)
     except ValidationError as exc:

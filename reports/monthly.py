@@ -63,6 +63,12 @@ def months(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows]
 
 
+def cities(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The city codes (4 digits) with classes in the published snapshot."""
+    rows = con.execute("SELECT DISTINCT city_code FROM classes ORDER BY city_code").fetchall()
+    return [r[0] for r in rows]
+
+
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> pl.DataFrame:
     frame = pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
     assert isinstance(frame, pl.DataFrame)

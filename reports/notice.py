@@ -129,6 +129,10 @@ def for_batch(
     ).fetchall()
     if filed and class_ids:
         raise CrosscheckError(f"批次 {batch_id} 已有公示记录：不要再用 --class 指定班级")
+    if filed and published_on is not None:
+        raise CrosscheckError(
+            f"批次 {batch_id} 已有公示记录，公示日期按记录：--publish-on 只用于新批次"
+        )
     if not filed and not class_ids:
         raise CrosscheckError(
             f"仓库中没有公示批次 {batch_id}：新批次请用 --class 指定班级（可重复）"
@@ -141,6 +145,14 @@ def for_batch(
         days = {r[0]: r[1] for r in filed}
     else:
         days = dict.fromkeys(ids, published_on or dt.date.today())
+        policies = con.execute(
+            "SELECT DISTINCT policy_id FROM classes WHERE list_contains(?, class_id) "
+            "AND policy_id IS NOT NULL",
+            [ids],
+        ).fetchall()
+        # the notice period must be computable (a calendar for those days) before the
+        # review writes anything
+        period_end(days[ids[0]], [r[0] for r in policies])
     review.payout(con, ids, as_of)
     table = accounting.describe(con, accounting.compute(con, as_of))
     people = accounting.people(con)

@@ -159,7 +159,7 @@ def test_broken_yaml_and_missing_file(tmp_path: Path) -> None:
     path.write_text("id: [\n", encoding="utf-8")
     with pytest.raises(PolicyError, match="YAML"):
         policy.load_file(path)
-    with pytest.raises(PolicyError, match="无法读取"):
+    with pytest.raises(PolicyError, match="策略文件不存在"):
         policy.load_file(tmp_path / "missing.yaml")
 
 

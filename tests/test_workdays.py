@@ -140,7 +140,7 @@ def test_a_schedule_file_replaces_its_whole_year(tmp_path: Path) -> None:
             "不属于 2027",
         ),
         ("year: 2028\nsource: x\nholidays: []\n", "文件名应为 2028.yaml"),
-        ("year: [\n", "无法读取"),
+        ("year: [\n", r"YAML 格式错误（第 2 行"),
     ],
 )
 def test_bad_schedule_files_name_file_and_key(tmp_path: Path, text: str, message: str) -> None:

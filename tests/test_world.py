@@ -237,3 +237,23 @@ def test_roster_rows_are_numbered_within_each_class(tiny: Path) -> None:
     )
     assert (per_class["lo"] == 1).all()
     assert (per_class["hi"] == per_class["len"]).all()
+
+
+def test_generate_never_deletes_a_folder_that_is_not_a_world(tmp_path: Path) -> None:
+    """`world generate --out DIR` removed whatever DIR named before writing (a home
+    folder included): now a folder that holds anything but a world is refused and
+    left as it was; an empty one is used."""
+    import pytest
+
+    from crosscheck.errors import CrosscheckError
+    from crosscheck.world.generate import generate
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.docx").write_bytes(b"years of work")
+    with pytest.raises(CrosscheckError, match="不会覆盖"):
+        generate("tiny", 3, mine)
+    assert (mine / "thesis.docx").read_bytes() == b"years of work"
+    with pytest.raises(CrosscheckError, match="非负"):
+        generate("tiny", -5, tmp_path / "w")
+    assert not (tmp_path / "w.partial").exists()

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from crosscheck import __version__
 from crosscheck.errors import CrosscheckError
@@ -54,6 +55,10 @@ def _root(
 ) -> None:
     if home is not None:
         os.environ["CROSSCHECK_HOME"] = str(home)
+    if home_dir().exists() and not home_dir().is_dir():
+        raise CrosscheckError(
+            f"状态目录 {home_dir()} 是一个文件：--home / CROSSCHECK_HOME 应为目录"
+        )
     if home_dir().is_dir():
         secure_home()  # 0700: it holds personal data (an older version left it 0755)
 
@@ -106,11 +111,24 @@ def main() -> None:
     crosscheck's own fault — a bug, not bad input — is one message too, exit 70
     (EX_SOFTWARE); its traceback goes to a crash file under the state folder, named
     in the message, never to the terminal (it may quote a row's personal data)."""
+    from typer import _click as click
+
+    from crosscheck.cli.usage import chinese
+
     private_files()
     try:
-        app()
+        code = app(standalone_mode=False, prog_name="crosscheck")
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()  # a group called bare: its help
+        sys.exit(2)
+    except click.ClickException as exc:  # usage: a misspelled option, a missing argument
+        err.print(f"[bold red]错误：[/]{escape(chinese(exc))}", soft_wrap=True)
+        sys.exit(2)
+    except typer.Abort:
+        err.print("[bold red]已中断[/]：本次未完成的写入不会生效")
+        sys.exit(130)
     except CrosscheckError as exc:
-        err.print(f"[bold red]错误：[/]{exc}", soft_wrap=True)
+        err.print(f"[bold red]错误：[/]{escape(str(exc))}", soft_wrap=True)  # user text
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("[bold red]已中断[/]：本次未完成的写入不会生效")
@@ -123,6 +141,7 @@ def main() -> None:
             soft_wrap=True,
         )
         sys.exit(70)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def _crash_report(exc: BaseException) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -14,7 +13,7 @@ from rich.table import Table
 from crosscheck import idnumber, warehouse
 from crosscheck.cli import err, out
 from crosscheck.cli.db_cmd import DbOption
-from crosscheck.errors import CrosscheckError, parse_date
+from crosscheck.errors import CrosscheckError, as_of_date, output_file
 from crosscheck.paths import default_warehouse
 from crosscheck.rules import RULES
 
@@ -45,7 +44,7 @@ def check_all(
     db: DbOption = None,
 ) -> None:
     """对仓库中所有班级运行全部核查规则（每晚任务的核查部分），只记录新发现的问题。"""
-    day = parse_date(as_of, field="核查日期") if as_of else dt.date.today()
+    day = as_of_date(as_of)
     path = db or default_warehouse()
     con = warehouse.connect(path)
     try:
@@ -74,10 +73,10 @@ def evaluate_world(
 ) -> tuple[dict[str, Score], dict[str, Score], pl.DataFrame]:
     """Load a world into a warehouse, run every stage, score it and fill the accounting."""
     from checks import accounting, evaluate
+    from crosscheck.cli.world_cmd import read_manifest
     from crosscheck.ingest.run import from_files
 
-    manifest = json.loads((world / "world.json").read_text(encoding="utf-8"))
-    as_of = dt.date.fromisoformat(manifest["as_of"])
+    as_of = dt.date.fromisoformat(str(read_manifest(world)["as_of"]))
     path = db or Path(tempfile.mkdtemp(prefix="crosscheck-eval-")) / "eval.duckdb"
     con = warehouse.connect(path, create=True)  # eval loads a world: a new file is fine
     try:
@@ -155,8 +154,7 @@ def check_export(out_path: Path, fmt: str) -> None:
     """Refuse a bad --format or --out before any work is done."""
     if fmt not in ("csv", "parquet"):
         raise CrosscheckError(f"未知格式 “{fmt}”：应为 csv 或 parquet")
-    if out_path.is_dir():
-        raise CrosscheckError(f"{out_path} 是一个目录：--out 应为文件路径")
+    output_file(out_path)
 
 
 def write_export(frame: Any, out_path: Path, fmt: str) -> None:

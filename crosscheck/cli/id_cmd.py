@@ -10,7 +10,7 @@ from rich.table import Table
 
 from crosscheck import idnumber
 from crosscheck.cli import out
-from crosscheck.errors import parse_date
+from crosscheck.errors import as_of_date
 
 app = typer.Typer(help="身份证号码（GB 11643-1999）校验与解读。", no_args_is_help=True)
 
@@ -48,7 +48,7 @@ def check(
 
     退出状态：0 有效，1 无效，2 输入错误。
     """
-    ref = parse_date(as_of, field="参照日期") if as_of else None
+    ref = as_of_date(as_of, field="参照日期") if as_of is not None else None
     result = idnumber.check(number, as_of=ref)
     data = explain(result, reveal=reveal)
     if as_json:

@@ -11,8 +11,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from crosscheck import warehouse
 from crosscheck.cli import err, out
@@ -109,8 +110,8 @@ def ingest(
     finally:
         con.close()
     table = Table(
-        "来源",
-        "状态",
+        Column("来源", no_wrap=True, min_width=len(max(ALL_SOURCES, key=len))),
+        Column("状态", no_wrap=True),
         "读取",
         "载入",
         "删除",
@@ -130,7 +131,7 @@ def ingest(
             f"{o.rejected:,}",
             f"{o.retries:,}" + (f"（其中限流 {o.rate_limited:,}）" if o.rate_limited else ""),
             f"{o.seconds:.1f}",
-            o.detail,
+            escape(o.detail),
         )
     out.print(table)
     if any(o.status in ("failed", "refused") for o in outcomes):
@@ -154,8 +155,18 @@ def _probe(base_url: str, token: str) -> None:
             "未载入任何数据"
         ) from None
     except ConnectorError as exc:
+        detail = exc.detail
+        why = (
+            "连接被拒绝：该地址没有服务在监听"
+            if "Connection refused" in detail or "Errno 111" in detail
+            else "主机名无法解析"
+            if "Name or service not known" in detail or "Errno -" in detail
+            else "连接超时"
+            if "no connection within" in detail
+            else "无法建立连接"
+        )
         raise CrosscheckError(
-            f"无法连接登记系统 {base_url}（{exc.detail}）：检查地址与网络，未载入任何数据"
+            f"无法连接登记系统 {base_url}（{why}）：检查地址与网络，未载入任何数据"
         ) from None
 
 

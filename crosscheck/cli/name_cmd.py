@@ -10,6 +10,7 @@ from rich.table import Table
 
 from crosscheck import names
 from crosscheck.cli import out
+from crosscheck.errors import CrosscheckError
 
 app = typer.Typer(help="中文姓名比对（繁简、间隔号、同音字、一字之差）。", no_args_is_help=True)
 
@@ -21,6 +22,10 @@ def compare(
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
 ) -> None:
     """比对两个姓名，给出匹配等级（写入核查证据的同一等级）。"""
+    for which, text in (("姓名一", left), ("姓名二", right)):
+        why = names.name_problem(text)
+        if why:
+            raise CrosscheckError(f"{which}：{why}")
     result = names.compare(left, right)
     if as_json:
         data = result.evidence() | {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +12,7 @@ from rich.table import Table
 
 from crosscheck import policy
 from crosscheck.cli import out
-from crosscheck.errors import parse_date
+from crosscheck.errors import CrosscheckError, parse_date
 from crosscheck.rules import RULES
 
 _SECTIONS = {
@@ -112,6 +113,15 @@ def in_force(
 ) -> None:
     """某地某日有效的策略（最具体的在前）。"""
     day = parse_date(date)
+    from crosscheck import regions
+
+    if (
+        not re.fullmatch(r"\d{2}|\d{4}|\d{6}", region)
+        or not regions.lookup(region.ljust(6, "0")).province
+    ):
+        raise CrosscheckError(
+            f"地区码“{region[:20]}”不是有效的行政区划代码（GB/T 2260，2、4 或 6 位，如 210402）"
+        )
     found = policy.in_force(region, day)
     if not found:
         out.print(f"{region} 在 {day} 没有有效的策略")

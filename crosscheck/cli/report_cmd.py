@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from contextlib import closing
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +13,7 @@ import typer
 from crosscheck import warehouse
 from crosscheck.cli import out
 from crosscheck.cli.db_cmd import DbOption
-from crosscheck.errors import CrosscheckError, parse_date
+from crosscheck.errors import CrosscheckError, as_of_date, output_file
 from crosscheck.paths import default_warehouse
 
 report_app = typer.Typer(help="报告：全省月度报告。", no_args_is_help=True)
@@ -25,7 +26,7 @@ def publish(
     """发布看板数据与即时核查用的仓库快照（核查之后运行；check all 与每晚任务会自动发布）。"""
     from reports.publish import publish_all
 
-    day = parse_date(as_of, field="数据日期") if as_of else dt.date.today()
+    day = as_of_date(as_of, field="数据日期")
     path = db or default_warehouse()
     with closing(warehouse.connect(path)) as con:
         board, snapshot = publish_all(con, path, day)
@@ -45,6 +46,13 @@ def monthly_report(
     from reports import monthly
     from reports.publish import default_path, open_published
 
+    output_file(out_path)
+    if city is not None and not re.fullmatch(r"\d{4}", city):
+        raise CrosscheckError(f"--city “{city[:20]}”应为 4 位城市代码，如 2104（抚顺市）")
+    if policy_id is not None:
+        from crosscheck import policy
+
+        policy.get(policy_id)  # an unknown policy is an error naming the known ones
     try:
         con = open_published()
     except FileNotFoundError as exc:
@@ -60,6 +68,9 @@ def monthly_report(
         except ValueError as exc:
             raise CrosscheckError(f"月份 “{chosen}” 格式应为 YYYY-MM") from exc
         f = monthly.Filters(chosen, city, policy_id)
+        if city is not None and city not in monthly.cities(con):
+            known = "、".join(monthly.cities(con)) or "无"
+            raise CrosscheckError(f"已发布的数据中没有城市 {city}（有：{known}）")
         path = monthly.write_xlsx(con, f, out_path)
         cities = monthly.summary(con, f, "city_name")
     out.print(

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape as esc
 from rich.table import Table
 
 from crosscheck import warehouse
 from crosscheck.cli import out
 from crosscheck.cli.check_cmd import check_app
 from crosscheck.cli.db_cmd import DbOption
-from crosscheck.errors import CrosscheckError, parse_date
+from crosscheck.errors import CrosscheckError, as_of_date, output_file
 from crosscheck.paths import default_warehouse
 from reports import workbook
 
@@ -31,7 +32,7 @@ Json = Annotated[bool, typer.Option("--json", help="以 JSON 输出")]
 
 
 def _day(as_of: str | None) -> dt.date:
-    return parse_date(as_of, field="核查日期") if as_of else dt.date.today()
+    return as_of_date(as_of)
 
 
 def _draft(
@@ -81,6 +82,8 @@ def opening(
 
     day = _day(as_of)
     path = db or default_warehouse()
+    if xlsx is not None:
+        output_file(xlsx, option="--xlsx")
     if roster is not None or filing is not None:
         if roster is None or filing is None or class_id is not None:
             raise CrosscheckError("尚未备案的班级请同时给出 --roster 与 --filing（不用 --class）")
@@ -124,6 +127,8 @@ def payout(
     from checks import payout as payout_rules
 
     day = _day(as_of)
+    if xlsx is not None:
+        output_file(xlsx, option="--xlsx")
     with closing(warehouse.connect(db or default_warehouse())) as con:
         ids = class_ids or payout_rules.classes_in_stage(con, day)
         unknown = [c for c in ids if not review.known(con, c)]
@@ -175,7 +180,9 @@ def notice(
     from reports import notice as notice_report
 
     day = _day(as_of)
-    start = parse_date(published, field="公示开始日期") if published else None
+    start = as_of_date(published, field="公示开始日期") if published is not None else None
+    if xlsx is not None:
+        output_file(xlsx, option="--xlsx")
     with closing(warehouse.connect(db or default_warehouse())) as con:
         result, missing = notice_report.for_batch(con, batch_id, class_ids, start, day)
 
@@ -198,19 +205,19 @@ def notice(
         table_view = Table("培训机构名称", "班级编号", "姓名", "身份证号码", "补贴金额(元)")
         for row in result.rows.head(30).iter_rows(named=True):
             table_view.add_row(
-                row["institution"],
-                row["class_id"],
-                row["name"],
-                row["id_masked"],
+                esc(row["institution"]),
+                esc(row["class_id"]),
+                esc(row["name"]),
+                esc(row["id_masked"]),
                 _yuan(row["amount_fen"]),
             )
         out.print(table_view)
         if result.rows.height > 30:
             out.print(f"……另有 {result.rows.height - 30} 名学员（完整名单见 --xlsx）")
         for row in result.withheld.iter_rows(named=True):
-            out.print(f"[yellow]不予公示[/] {row['class_id']}：{row['reason']}")
+            out.print(f"[yellow]不予公示[/] {esc(row['class_id'])}：{esc(row['reason'])}")
         for c in missing:
-            out.print(f"[yellow]不予公示[/] {c}：不在补贴核算范围（未结课、无验收或考核记录）")
+            out.print(f"[yellow]不予公示[/] {esc(c)}：不在补贴核算范围（未结课、无验收或考核记录）")
     if xlsx is not None:
         notice_report.write(xlsx, result)
         out.print(f"公示名单已写出：{xlsx}")
@@ -225,21 +232,21 @@ def _show(result: Review, as_json: bool) -> None:
     flagged = sum(t.verdict != "approve" for t in result.trainees)
     stage = "开班审核" if result.stage == "opening" else "补贴核算复核"
     out.print(
-        f"班级 {result.class_id}（{result.info.get('policy_id') or '—'}）{stage}结论："
+        f"班级 {esc(result.class_id)}（{esc(result.info.get('policy_id') or '—')}）{stage}结论："
         f"[bold]{VERDICT_LABELS[result.verdict]}[/]（{len(result.findings)} 个问题，"
         f"{flagged}/{len(result.trainees)} 名学员有问题）"
     )
     colours = {"block": "red", "exclude": "magenta", "review": "yellow", "deduct": "cyan"}
     for f in result.findings:
-        who = f"{f.id_masked} {f.name or ''}" if f.id_masked else "（班级）"
+        who = esc(f"{f.id_masked} {f.name or ''}") if f.id_masked else "（班级）"
         level = f"，匹配：{f.match_level}" if f.match_level else ""
         colour = colours.get(f.severity, "white")
         out.print(
             f"[{colour}]{SEVERITY_LABELS.get(f.severity, f.severity)}[/] {f.rule_code} "
-            f"{f.title} — {who} — {f.policy_id} {f.clause or ''}{level}",
+            f"{esc(f.title)} — {who} — {esc(f.policy_id)} {esc(f.clause or '')}{esc(level)}",
             soft_wrap=True,
         )
-        out.print(f"    证据：{evidence_text(f.evidence)}", soft_wrap=True, style="dim")
+        out.print(f"    证据：{esc(evidence_text(f.evidence))}", soft_wrap=True, style="dim")
 
 
 def evidence_text(evidence: dict[str, object]) -> str:
@@ -256,7 +263,7 @@ def _show_payout(results: list[Review], table: pl.DataFrame, people: pl.DataFram
     for r in results:
         _show(r, as_json=False)
         if "accounting" in r.info:
-            out.print(f"[yellow]{r.info['accounting']}[/]")
+            out.print(f"[yellow]{esc(r.info['accounting'])}[/]")
     labels = {
         "dropped_out": "中退",
         "social_insurance": "缴纳社会保险",
@@ -272,18 +279,18 @@ def _show_payout(results: list[Review], table: pl.DataFrame, people: pl.DataFram
         view = Table("班级编号", "身份证号码", "姓名", "计入列", "原因", title="不予补贴学员")
         for row in excluded.iter_rows(named=True):
             view.add_row(
-                row["class_id"],
+                esc(row["class_id"]),
                 idnumber.mask(row["id_number"]),
-                row["name"],
+                esc(row["name"]),
                 labels[row["excluded"]],
-                "、".join(row["reasons"] or []),
+                esc("、".join(row["reasons"] or [])),
             )
         out.print(view)
     out.print("[bold]补贴核算表[/]")
     for row in table.iter_rows(named=True):
         rates = row["rows"] if len(row["rows"]) > 1 else [row]
         out.print(
-            f"{row['class_id']}："
+            f"{esc(row['class_id'])}："
             + ("" if row["payable"] else "（[red]存在阻断问题，暂不拨付[/]）")
             + ("按补贴标准分行：" if len(rates) > 1 else ""),
             soft_wrap=True,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape as esc
 from rich.table import Table
 
 from crosscheck import warehouse
@@ -50,6 +51,9 @@ def load(
     if not file.is_file():
         raise CrosscheckError(f"找不到花名册文件 {file}")
     roster = read(file, known_majors=_majors(policy_id) if policy_id else None)
+    unreadable = [p for p in roster.problems if p.code == "unreadable"]
+    if unreadable:  # not a roster at all: one message, exit 2 (nothing to list row by row)
+        raise CrosscheckError(f"{roster.file}：{unreadable[0].message}，花名册未载入")
     cid = class_id or roster.info.get("班级编号")
     if as_json:
         out.print_json(
@@ -69,15 +73,15 @@ def load(
                 "行",
                 "字段",
                 "问题",
-                title=f"{roster.file}：{len(roster.problems)} 个问题，花名册未载入",
+                title=f"{esc(roster.file)}：{len(roster.problems)} 个问题，花名册未载入",
             )
             for p in roster.problems:
-                table.add_row(str(p.row or "—"), p.field and _label(p.field), p.message)
+                table.add_row(str(p.row or "—"), esc(p.field and _label(p.field)), esc(p.message))
             out.print(table)
         raise typer.Exit(1)
     if check_only:
         if not as_json:
-            out.print(f"{roster.file}：{len(roster.entries)} 名学员，校验通过（未载入）")
+            out.print(f"{esc(roster.file)}：{len(roster.entries)} 名学员，校验通过（未载入）")
         return
     if not cid:
         raise CrosscheckError(f"{roster.file}：表头中没有“班级编号”，请用 --class 指定")
@@ -121,7 +125,9 @@ def load(
     finally:
         con.close()
     if not as_json:
-        out.print(f"{roster.file}：已载入 {len(roster.entries)} 名学员（班级 {cid}，仓库 {path}）")
+        out.print(
+            f"{esc(roster.file)}：已载入 {len(roster.entries)} 名学员（班级 {cid}，仓库 {path}）"
+        )
 
 
 def _majors(policy_id: str) -> set[str]:

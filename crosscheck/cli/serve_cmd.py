@@ -182,10 +182,15 @@ def deployments(registry_url: str | None, registry_token: str | None) -> list[An
 
 def serve(
     host: Annotated[str, typer.Option("--host", help="网页服务监听地址")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="网页服务端口")] = 8000,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="网页服务端口")] = 8000,
     prefect_port: Annotated[
         int,
-        typer.Option("--prefect-port", help="未设置 PREFECT_API_URL 时自启 Prefect 服务器的端口"),
+        typer.Option(
+            "--prefect-port",
+            min=1,
+            max=65535,
+            help="未设置 PREFECT_API_URL 时自启 Prefect 服务器的端口",
+        ),
     ] = 4200,
     registry_url: Annotated[
         str | None,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -17,17 +18,45 @@ app = typer.Typer(help="合成数据世界：生成、推进、查看（全部�
 registry_app = typer.Typer(help="登记系统模拟服务（HTTP）。", no_args_is_help=True)
 DEFAULT_TOKEN = "crosscheck-dev-token"
 
+
+def Rate(flag: str, help: str) -> Any:
+    """A share between 0 and 1."""
+    return typer.Option(flag, min=0.0, max=1.0, help=help)
+
+
 WorldOption = Annotated[Path, typer.Option("--world", help="世界目录，如 worlds/small")]
 
 
 def _manifest(world: Path) -> dict[str, object]:
+    return read_manifest(world)
+
+
+def read_manifest(world: Path) -> dict[str, object]:
+    """A world's ``world.json``: an object with at least scale, seed, as_of and rows —
+    else one message naming the file."""
     path = world / "world.json"
     if not path.is_file():
         raise CrosscheckError(
             f"{world} 不是合成世界目录（缺少 world.json）：先运行 crosscheck world generate"
         )
-    data: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
-    return data
+    try:
+        data: Any = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise CrosscheckError(f"{path}：不是有效的 JSON 文件（世界目录已损坏？）") from None
+    missing = (
+        [k for k in ("scale", "seed", "as_of", "rows") if k not in data]
+        if isinstance(data, dict)
+        else ["scale", "seed", "as_of", "rows"]
+    )
+    if missing:
+        raise CrosscheckError(f"{path}：缺少 {'、'.join(missing)}（世界目录已损坏？）")
+    try:
+        dt.date.fromisoformat(str(data["as_of"]))
+    except ValueError:
+        raise CrosscheckError(f"{path}：as_of “{data['as_of']}” 不是有效日期") from None
+    if not isinstance(data["rows"], dict):
+        raise CrosscheckError(f"{path}：rows 应为各文件的行数")
+    return dict(data)
 
 
 @app.command("generate")
@@ -44,6 +73,13 @@ def generate(
 
     if scale not in SCALES:
         raise CrosscheckError(f"未知规模 “{scale}”，可选：{', '.join(SCALES)}")
+    if seed < 0:
+        raise CrosscheckError(f"--seed {seed} 应为非负整数")
+    for folder in [out_dir, *out_dir.parents]:
+        if folder.exists():
+            if not folder.is_dir():
+                raise CrosscheckError(f"{folder} 是一个文件：--out 应为目录")
+            break
     manifest = run(scale, seed, out_dir, progress=lambda msg: err.print(f"[dim]{msg}[/]"))
     _show(out_dir, manifest)
 
@@ -86,7 +122,9 @@ def _show(world: Path, manifest: dict[str, object]) -> None:
 @registry_app.command("serve")
 def serve(
     world: WorldOption,
-    port: Annotated[int, typer.Option("--port", help="端口")] = 8765,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="端口（0 为任选空闲端口）")
+    ] = 8765,
     host: Annotated[str, typer.Option("--host", help="监听地址（仅限本机）")] = "127.0.0.1",
     token: Annotated[
         str | None,
@@ -95,21 +133,17 @@ def serve(
         ),
     ] = None,
     rate_limit: Annotated[
-        float, typer.Option("--rate-limit", help="每个令牌每秒请求数，0 为不限")
+        float, typer.Option("--rate-limit", min=0, help="每个令牌每秒请求数，0 为不限")
     ] = 0.0,
     burst: Annotated[int, typer.Option("--burst", help="突发请求数")] = 50,
     latency_ms: Annotated[
-        int, typer.Option("--fault-latency-ms", help="每个请求附加延迟（毫秒）")
+        int, typer.Option("--fault-latency-ms", min=0, max=600_000, help="每个请求附加延迟（毫秒）")
     ] = 0,
-    error_rate: Annotated[float, typer.Option("--fault-5xx", help="返回 5xx 的比例")] = 0.0,
-    drop_rate: Annotated[float, typer.Option("--fault-drop", help="中途断开连接的比例")] = 0.0,
-    slow_rate: Annotated[float, typer.Option("--fault-slow", help="慢响应的比例")] = 0.0,
-    truncate_rate: Annotated[
-        float, typer.Option("--fault-truncate", help="截断响应体的比例")
-    ] = 0.0,
-    duplicate_rate: Annotated[
-        float, typer.Option("--fault-duplicate", help="分页重复记录的比例")
-    ] = 0.0,
+    error_rate: Annotated[float, Rate("--fault-5xx", help="返回 5xx 的比例")] = 0.0,
+    drop_rate: Annotated[float, Rate("--fault-drop", help="中途断开连接的比例")] = 0.0,
+    slow_rate: Annotated[float, Rate("--fault-slow", help="慢响应的比例")] = 0.0,
+    truncate_rate: Annotated[float, Rate("--fault-truncate", help="截断响应体的比例")] = 0.0,
+    duplicate_rate: Annotated[float, Rate("--fault-duplicate", help="分页重复记录的比例")] = 0.0,
     fault_seed: Annotated[int, typer.Option("--fault-seed", help="故障随机种子")] = 0,
 ) -> None:
     """启动登记系统模拟服务。接口说明：http://HOST:PORT/api-docs 与 /openapi.json。"""

@@ -171,9 +171,37 @@ def extract_files(folder: Path, source: Source) -> list[Path]:
     return base + deltas
 
 
+class ExtractError(CrosscheckError):
+    """An extract that cannot be read at all: its source fails, the others load."""
+
+
 def read_file(path: Path, source: Source, *, strict: bool = True) -> pl.DataFrame:
     """One bulk extract with the contract's columns and types (Parquet, CSV in
-    UTF-8 or GB18030, or .xlsx with the header in row 1)."""
+    UTF-8 or GB18030, or .xlsx with the header in row 1). An unreadable file is an
+    :class:`ExtractError` naming the file and why, in Chinese."""
+    try:
+        return _read_file(path, source, strict=strict)
+    except ExtractError:
+        raise
+    except ValueError as exc:
+        missing = str(exc).removeprefix("missing column(s): ")
+        if missing != str(exc):
+            raise ExtractError(f"{path.name}：缺少列 {missing}") from None
+        raise ExtractError(f"{path.name}：内容无法按数据约定读取") from None
+    except UnicodeDecodeError:
+        raise ExtractError(f"{path.name}：编码既不是 UTF-8 也不是 GB18030") from None
+    except pl.exceptions.NoDataError:
+        raise ExtractError(f"{path.name}：文件为空") from None
+    except (pl.exceptions.PolarsError, OSError):
+        kind = {".parquet": "Parquet", ".xlsx": "Excel", ".csv": "CSV"}.get(path.suffix, "")
+        raise ExtractError(f"{path.name}：不是有效的 {kind} 文件（已损坏或格式不对）") from None
+    except Exception as exc:  # calamine's own error types
+        if type(exc).__module__.startswith("python_calamine"):
+            raise ExtractError(f"{path.name}：无法读取 Excel 文件（已损坏或不是 .xlsx）") from None
+        raise
+
+
+def _read_file(path: Path, source: Source, *, strict: bool = True) -> pl.DataFrame:
     table = source.path or f"registries/{source.name}"
     if path.suffix == ".parquet":
         return schema.conform(table, pl.read_parquet(path))
@@ -181,6 +209,8 @@ def read_file(path: Path, source: Source, *, strict: bool = True) -> pl.DataFram
         from python_calamine import CalamineWorkbook
 
         rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+        if not rows:
+            raise ExtractError(f"{path.name}：工作表为空")
         header = [str(c).strip() for c in rows[0]]
         cells = [[_cell(c) for c in row] for row in rows[1:] if any(_cell(c) for c in row)]
         frame = pl.DataFrame(cells, schema=dict.fromkeys(header, pl.String), orient="row")
@@ -284,8 +314,12 @@ def from_files(
                 fingerprint=fingerprint,
                 allow_shrink=allow_shrink,
             )
-        except (OSError, pl.exceptions.PolarsError, UnicodeDecodeError, duckdb.Error) as exc:
-            outcome = Outcome(name, "failed", detail=f"{files[0].name}: {exc}")
+        except ExtractError as exc:
+            outcome = Outcome(name, "failed", detail=str(exc))
+        except (OSError, pl.exceptions.PolarsError, duckdb.Error):
+            names = "、".join(f.name for f in files[:3])
+            detail = f"{names}：无法读取（文件已损坏或格式不对）"
+            outcome = Outcome(name, "failed", detail=detail)
         outcomes.append(outcome)
     _finish_run(con, run_id, outcomes)
     return run_id, outcomes

@@ -38,6 +38,14 @@ class Param(_Strict, Generic[T]):
     overridable: bool = False  # "原则上": an official may override, with a reason
     note: str | None = None
 
+    @field_validator("value")
+    @classmethod
+    def _not_negative(cls, value: T) -> T:
+        # counts, days, months, rates and amounts: none of the law's numbers is negative
+        if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+            raise ValueError(f"不能为负数（{value}）")
+        return value
+
 
 class Jurisdiction(_Strict):
     """GB/T 2260 codes: province (2 digits), city (4), county (6)."""
@@ -221,7 +229,8 @@ class Policy(_Strict):
     def _known_codes(cls, rules: dict[str, RuleSetting]) -> dict[str, RuleSetting]:
         unknown = sorted(set(rules) - set(RULES))
         if unknown:
-            raise ValueError(f"unknown rule code(s): {', '.join(unknown)}")
+            shown = "、".join(unknown[:5]) + ("……" if len(unknown) > 5 else "")
+            raise ValueError(f"未知的规则代码 {shown}（见 crosscheck policy show 列出的规则）")
         return rules
 
     def applies(self, region_code: str, day: dt.date, programme: str | None = None) -> bool:

@@ -33,7 +33,9 @@ from fastapi import (
     Request,
     UploadFile,
 )
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
 from crosscheck.errors import CrosscheckError
@@ -62,6 +64,25 @@ def _principal(
         raise HTTPException(401, "未登录或令牌无效", headers={"WWW-Authenticate": "Bearer"})
     assert isinstance(found, Principal)
     return found
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class Problem(BaseModel):
+    """Why a request was refused (Chinese)."""
+
+    detail: str | dict[str, Any] | list[Any]
+
+
+def _field_problem(error: Any) -> str:
+    kind = str(error.get("type", ""))
+    return {
+        "missing": "缺少此项",
+        "int_parsing": "应为整数",
+        "string_type": "应为文字",
+        "value_error": "取值无效",
+    }.get(kind, "取值无效")
 
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # a class's roster is a few hundred kB at most
@@ -159,7 +180,30 @@ def create_app(
         description="补贴性职业培训资格核查：看板接口与即时核查。",
         docs_url=None,
         redoc_url=None,
+        # one shape for every refusal: {"detail": 说明} (a text, or a message with the
+        # roster's problems, or the request's invalid fields) — declared so, in place
+        # of FastAPI's default 422 schema that only its own validation errors fit
+        responses={
+            401: {"model": Problem, "description": "未登录或令牌无效"},
+            403: {"model": Problem, "description": "角色无权执行"},
+            404: {"model": Problem, "description": "没有该对象"},
+            413: {"model": Problem, "description": "上传内容过大"},
+            422: {"model": Problem, "description": "输入有误"},
+            503: {"model": Problem, "description": "数据暂不可用"},
+        },
     )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI echoes each invalid field's input: for an upload that is the whole
+        # roster, full ID numbers included — never sent back (README: no endpoint
+        # returns a full ID)
+        fields = [
+            {"loc": list(e.get("loc", ())), "msg": _field_problem(e), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        return JSONResponse(status_code=422, content={"detail": fields})
+
     app.state.tokens = table
     app.add_middleware(LimitBody, limit=MAX_UPLOAD_BYTES + 64 * 1024)  # + the form's other fields
 
@@ -301,7 +345,11 @@ def create_app(
             assert isinstance(found, pl.DataFrame)
             return {"class": _records(info)[0], "findings": _records(found)}
 
-    @app.get("/api/report.xlsx")
+    @app.get(
+        "/api/report.xlsx",
+        response_class=FileResponse,
+        responses={200: {"content": {XLSX: {}}, "description": "月度报告 .xlsx"}},
+    )
     def report_xlsx(
         who: Viewer,
         month: str | None = None,
@@ -314,7 +362,7 @@ def create_app(
             path = monthly.write_xlsx(con, f, folder / f"月度报告-{f.month}.xlsx")
         return FileResponse(
             path,
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            media_type=XLSX,
             filename=path.name,
             background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
         )

@@ -206,10 +206,24 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
                 f"仓库文件 {path} 正被另一任务使用：{_holder(int(held[2]))}。"
                 "同一时间只能有一个任务写入仓库，请待其结束后再试"
             ) from None
-        raise WarehouseError(f"无法打开仓库文件 {path}：{exc}") from None
+        raise WarehouseError(f"无法打开仓库文件 {path}：{_why(exc)}") from None
     except (OSError, duckdb.Error) as exc:
-        raise WarehouseError(f"无法打开仓库文件 {path}：{exc}") from None
+        raise WarehouseError(f"无法打开仓库文件 {path}：{_why(exc)}") from None
     return con
+
+
+def _why(exc: BaseException) -> str:
+    """DuckDB's and the OS's reasons, in Chinese (the common ones)."""
+    text = str(exc)
+    if "not a valid DuckDB database" in text or "Invalid Input Error" in text:
+        return "不是 DuckDB 仓库文件（文件已损坏，或是别的文件）"
+    if isinstance(exc, PermissionError) or "Permission denied" in text:
+        return "没有读写权限"
+    if "newer version" in text or "older version" in text or "storage version" in text:
+        return "文件由另一版本的 DuckDB 写成，与本程序的 DuckDB 版本不兼容"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"系统错误 {exc.errno}"
+    return "DuckDB 无法打开该文件"
 
 
 class WarehouseLockedError(WarehouseError):
@@ -233,7 +247,12 @@ def connect(
             f"新建仓库请先运行 crosscheck db init --db {path}"
         )
     if not read_only:
-        ensure_private_dir(path.parent)
+        try:
+            ensure_private_dir(path.parent)
+        except OSError:
+            raise WarehouseError(
+                f"无法创建仓库所在的目录 {path.parent}（其路径中有同名文件？）"
+            ) from None
     try:
         con = _open(path, read_only)
     except WarehouseLockedError as locked:

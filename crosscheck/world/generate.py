@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from crosscheck import __version__, policy
+from crosscheck.errors import CrosscheckError
 from crosscheck.paths import data_dir
 from crosscheck.workdays import build as build_calendar
 from crosscheck.world import background, directory, emit, plants, rosters, schema
@@ -69,8 +70,15 @@ def generate(
     scale_name: str, seed: int, out: Path, progress: Progress = lambda _: None
 ) -> dict[str, Any]:
     scale = SCALES[scale_name]
-    if out.exists():
-        shutil.rmtree(out)
+    # never delete what is not a world
+    if (
+        out.exists()
+        and not (out / "world.json").is_file()
+        and (out.is_file() or any(out.iterdir()))
+    ):
+        raise CrosscheckError(f"{out} 已存在且不是合成世界目录：不会覆盖，请换一个输出目录")
+    if seed < 0:
+        raise CrosscheckError(f"随机种子 {seed} 应为非负整数")
     tmp = out.with_name(out.name + ".partial")
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -161,6 +169,8 @@ def generate(
     (tmp / "world.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
     )
+    if out.exists():  # the previous world, replaced only now that the new one is whole
+        shutil.rmtree(out)
     tmp.rename(out)
     progress(f"完成，用时 {time.perf_counter() - started:.1f} 秒")
     return manifest
