@@ -139,8 +139,11 @@ def run_stages(
     params.class_rules(con, class_ids)
     params.class_params(con, class_ids)
     if class_ids is None:
-        adapter.run(
-            con, "scope", "CREATE OR REPLACE TEMP TABLE _scope AS SELECT class_id FROM classes"
+        adapter.run(  # a class whose personal data was purged (retention) is left alone
+            con,
+            "scope",
+            "CREATE OR REPLACE TEMP TABLE _scope AS SELECT class_id FROM classes "
+            "WHERE class_id NOT IN (SELECT class_id FROM purged_classes)",
         )
     else:
         adapter.run(

@@ -90,6 +90,19 @@ def publish(con: duckdb.DuckDBPyConnection, as_of: dt.date, target: Path | None 
         "actual_fen",
         "payable",
     )
+    # a purged class (retention): the accounting it was paid on, kept at the purge
+    kept = pl.from_arrow(
+        con.execute(
+            "SELECT class_id, opened, subsidised, proposed_fen, total_deduction_fen, "
+            "actual_fen, payable FROM purged_classes"
+        ).to_arrow_table()
+    )
+    assert isinstance(kept, pl.DataFrame)
+    if kept.height:
+        money = pl.concat(
+            [money.filter(~pl.col("class_id").is_in(kept["class_id"].to_list())), kept],
+            how="vertical_relaxed",
+        )
     cities = pl.DataFrame(
         [
             (code, regions.lookup(code[:4] + "00").prefecture or code)
@@ -141,7 +154,8 @@ def _build(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
                    count(*) AS findings
             FROM findings WHERE resolved_at IS NULL GROUP BY class_id),
         r AS (SELECT class_id, count(DISTINCT id_number) AS trainees
-              FROM roster_entries GROUP BY class_id)
+              FROM roster_entries GROUP BY class_id
+              UNION ALL SELECT class_id, trainees FROM purged_classes)
         SELECT c.class_id, c.policy_id, c.region_code, substr(c.region_code, 1, 4) AS city_code,
                t.city_name, c.institution_id, coalesce(i.name, c.institution_id) AS institution,
                c.major, c.level, c.planned_start, c.planned_end, c.status,
@@ -177,6 +191,21 @@ def _build(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
         CREATE TABLE pub.runs AS
         SELECT run_id, kind, started_at, finished_at, status, CAST(summary AS VARCHAR) AS summary
         FROM runs ORDER BY started_at DESC LIMIT 50""")
+
+
+def last_as_of(path: Path | None = None) -> dt.date | None:
+    """The day the published data is as of (None when nothing is published)."""
+    try:
+        con = open_published(path)
+    except (FileNotFoundError, duckdb.Error):
+        return None
+    try:
+        row = con.execute("SELECT max(as_of) FROM meta").fetchall()[0][0]
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    return row if isinstance(row, dt.date) else None
 
 
 def open_published(path: Path | None = None) -> duckdb.DuckDBPyConnection:

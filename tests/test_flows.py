@@ -241,6 +241,18 @@ def test_opening_payout_and_monthly_flows(
     assert "公示期" in str(listing.cell(2, 1).value)
     assert paid["classes"] + len(paid["withheld"]) == batch["len"][0]
     report = monthly_report(month=paid["notice_ends_on"][:7])
+    # the monthly flow purges what the retention periods allow (2022 payments: over 3
+    # years ago) and republishes before it reports (issue 12, item 11)
+    assert report["purged_classes"]
+    con = warehouse.connect(db, read_only=True)
+    try:
+        left = con.execute(
+            "SELECT count(*) FROM roster_entries WHERE list_contains(?, class_id)",
+            [report["purged_classes"]],
+        ).fetchall()
+    finally:
+        con.close()
+    assert left == [(0,)]
     book = openpyxl.load_workbook(report["xlsx"])
     assert book.sheetnames[0] == "按城市"
     assert previous_month(dt.date(2026, 1, 1)) == "2025-12"

@@ -98,6 +98,7 @@ def _register() -> None:
     app.command("demo")(demo.demo)
     app.command("serve")(serve_cmd.serve)
     app.command("publish")(report_cmd.publish)
+    app.command("purge")(report_cmd.purge)
     app.add_typer(report_cmd.report_app, name="report")
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape as esc
+from rich.table import Table
 
 from crosscheck import warehouse
 from crosscheck.cli import out
@@ -31,6 +33,41 @@ def publish(
     with closing(warehouse.connect(path)) as con:
         board, snapshot = publish_all(con, path, day)
     out.print(f"已发布看板数据 {board} 与仓库快照 {snapshot}")
+
+
+def purge(
+    before: Annotated[
+        str, typer.Option("--before", help="清除在此日期之前拨付完毕的班级的个人数据")
+    ],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只列出将清除的班级，不清除")] = False,
+    db: DbOption = None,
+) -> None:
+    """按留存期限清除已拨付班级的个人数据（花名册、考勤、考核、证据中的身份证号码等），
+    保留人数与金额。培训档案至少保存 3 年，线上培训数据至少 5 年：未满期限的班级不清除。"""
+    from crosscheck import retention
+    from reports.publish import last_as_of, publish_all
+
+    day = as_of_date(before, field="--before")
+    path = db or default_warehouse()
+    with closing(warehouse.connect(path)) as con:
+        chosen = retention.purge(con, day, dry_run=dry_run)
+        if chosen and not dry_run:
+            # no published copy keeps the data; the dashboard stays as of its day
+            publish_all(con, path, last_as_of() or dt.date.today())
+    table = Table("班级编号", "最后拨付日期", "线上培训", "学员人数", title=None, box=None)
+    for c in chosen:
+        table.add_row(
+            esc(c.class_id), str(c.last_paid_on), "是" if c.online else "否", str(c.trainees)
+        )
+    if not chosen:
+        out.print(f"没有 {day} 之前拨付完毕且已过留存期限的班级：未清除任何数据")
+        return
+    out.print(table)
+    verb = "将清除（--dry-run，未清除）" if dry_run else "已清除"
+    out.print(
+        f"{verb} {len(chosen)} 个班级、{sum(c.trainees for c in chosen)} 名学员的个人数据；"
+        "人数、金额与问题统计保留" + ("" if dry_run else "；看板数据与仓库快照已重新发布")
+    )
 
 
 @report_app.command("monthly")
