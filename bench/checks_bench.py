@@ -25,8 +25,8 @@ import statistics
 import time
 from pathlib import Path
 
-from checks import accounting, review, runner
 from crosscheck import warehouse
+from crosscheck.checks import accounting, review, runner
 from crosscheck.ingest.run import from_files
 
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from _simulator import TOKEN, simulator
 
-from checks import nightly, runner
 from crosscheck import warehouse
+from crosscheck.checks import nightly, runner
 from crosscheck.ingest.run import from_http
 from crosscheck.world.advance import advance
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import duckdb
 
-from checks import runner
 from crosscheck import warehouse
+from crosscheck.checks import runner
 
 FLOOR = """
 WITH r AS (

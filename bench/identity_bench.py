@@ -34,8 +34,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from checks import links, runner
 from crosscheck import idnumber
+from crosscheck.checks import links, runner
 from crosscheck.ingest.sql import id_valid
 from crosscheck.regions import province_codes
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 
 from crosscheck import warehouse
-from reports.publish import publish_all
+from crosscheck.reports.publish import publish_all
 
 HEADERS = {"Authorization": "Bearer crosscheck-reviewer-dev"}
 

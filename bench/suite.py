@@ -62,8 +62,8 @@ def phase_load(world: str, db: str) -> None:
 
 
 def phase_full(world: str, db: str) -> None:
-    from checks import runner
     from crosscheck import warehouse
+    from crosscheck.checks import runner
 
     con = warehouse.connect(Path(db), create=True)
     t = time.perf_counter()
@@ -93,8 +93,8 @@ def phase_floor(world: str, db: str) -> None:
 
 
 def phase_oneclass(world: str, db: str) -> None:
-    from checks import review
     from crosscheck import warehouse
+    from crosscheck.checks import review
 
     as_of = _as_of(Path(world))
     con = warehouse.connect(Path(db), create=True)
@@ -120,8 +120,8 @@ def phase_oneclass(world: str, db: str) -> None:
 def phase_delta(world: str, db: str) -> None:
     from _simulator import TOKEN, simulator
 
-    from checks import runner
     from crosscheck import warehouse
+    from crosscheck.checks import runner
     from crosscheck.ingest.run import from_http
     from crosscheck.world.advance import advance
 

@@ -19,8 +19,8 @@ import datetime as dt
 import duckdb
 import polars as pl
 
-from checks import adapter, payout
 from crosscheck import policy
+from crosscheck.checks import adapter, payout
 
 COLUMNS = [
     ("DROPPED_OUT", "dropped_out"),

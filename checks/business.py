@@ -13,7 +13,7 @@ nothing; several roles, the strongest. A record linked by a mistyped number
 
 from __future__ import annotations
 
-from checks.cohort import PEOPLE
+from crosscheck.checks.cohort import PEOPLE
 
 # the registry's role, whatever words the source uses
 ROLE = """CASE

@@ -8,7 +8,7 @@ review)`` for the trainees in ``_people`` (:mod:`checks.cohort`).
 
 from __future__ import annotations
 
-from checks.cohort import PEOPLE
+from crosscheck.checks.cohort import PEOPLE
 
 
 def trainee_blacklisted() -> str:

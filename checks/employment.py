@@ -11,7 +11,7 @@ number (reading 9) makes a review, never a block or an exclusion.
 
 from __future__ import annotations
 
-from checks.cohort import PEOPLE
+from crosscheck.checks.cohort import PEOPLE
 
 _RECORDS = """json_object('source', 'pension_contributions',
     'records', list(json_object('key', p.record_key, 'employer', p.employer_name,

@@ -10,7 +10,7 @@ opened is not an enrolment.
 
 from __future__ import annotations
 
-from checks.cohort import PEOPLE
+from crosscheck.checks.cohort import PEOPLE
 
 OPENED = "(c.actual_start IS NOT NULL OR c.status IN ('open', 'completed', 'paid'))"
 SETUP = {

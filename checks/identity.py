@@ -9,7 +9,7 @@ the ``_l_*`` tables of :mod:`checks.links`).
 
 from __future__ import annotations
 
-from checks.links import REGISTRIES
+from crosscheck.checks.links import REGISTRIES
 
 
 def id_invalid() -> str:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import duckdb
 
-from checks import adapter
+from crosscheck.checks import adapter
 
 # the columns the rules read from each registry (a lookup by index fetches each row's
 # columns one by one: fewer columns, a faster check)

@@ -16,8 +16,8 @@ from typing import Any
 
 import duckdb
 
-from checks import runner
 from crosscheck import warehouse
+from crosscheck.checks import runner
 
 STAGES = ["identity", "opening", "payout"]
 

@@ -21,8 +21,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from checks import adapter
 from crosscheck import policy
+from crosscheck.checks import adapter
 from crosscheck.workdays import Calendar, calendar
 
 ONLY = " WHERE $ids IS NULL OR list_contains($ids, class_id)"

@@ -15,7 +15,7 @@ import datetime as dt
 
 import duckdb
 
-from checks.cohort import PEOPLE
+from crosscheck.checks.cohort import PEOPLE
 
 # a class ``c`` is in the payout stage on ``$as_of``
 IN_STAGE = """((c.planned_end < $as_of

@@ -18,8 +18,8 @@ from typing import Any
 
 import duckdb
 
-from checks import runner
 from crosscheck import idnumber
+from crosscheck.checks import runner
 from crosscheck.rules import RULES
 
 VERDICT_EXIT = {"approve": 0, "reject": 1, "review": 3}

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from checks import (
+from crosscheck import idnumber, killpoint, names, policy, warehouse
+from crosscheck.checks import (
     adapter,
     business,
     classes,
@@ -31,7 +32,6 @@ from checks import (
     params,
     payout,
 )
-from crosscheck import idnumber, names, policy, warehouse
 from crosscheck.ingest.sql import id_valid
 from crosscheck.regions import province_codes
 from crosscheck.workdays import calendar
@@ -295,6 +295,7 @@ def _write(con: duckdb.DuckDBPyConnection, stages: list[str], run_id: str) -> li
             ).fetchall()
         )
         links.record(con, run_id)
+        killpoint.here("check.commit")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from connectors.errors import (
+from crosscheck.connectors.errors import (
     AuthenticationFailed,
     BadResponse,
     ConnectorError,

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+from crosscheck import killpoint
 from crosscheck.errors import CrosscheckError
 
 ARCHIVE_YEARS = 3  # 000 §3
@@ -113,7 +114,7 @@ def purge(
     chosen = candidates(con, before, today)
     if dry_run or not chosen:
         return chosen
-    from checks import accounting, runner
+    from crosscheck.checks import accounting, runner
 
     ids = [c.class_id for c in chosen]
     run_id = run_id or f"purge-{dt.datetime.now():%Y%m%dT%H%M%S}"
@@ -185,6 +186,7 @@ def purge(
                 *_owner(),
             ],
         )
+        killpoint.here("purge.commit")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -7,9 +7,9 @@ from typing import Any
 
 from prefect import flow, task
 
-from flows.common import CHINA, reports_dir, warehouse_path
-from reports import monthly
-from reports.publish import open_published
+from crosscheck.flows.common import CHINA, reports_dir, warehouse_path
+from crosscheck.reports import monthly
+from crosscheck.reports.publish import open_published
 
 
 def previous_month(today: dt.date) -> str:
@@ -22,7 +22,7 @@ def purge_expired(db: str | None, today: str) -> list[str]:
     """Remove the personal data of classes paid longer ago than the notices require
     (3 years; 5 for online training), then republish so no copy keeps it."""
     from crosscheck import retention, warehouse
-    from reports.publish import last_as_of, publish_all
+    from crosscheck.reports.publish import last_as_of, publish_all
 
     day = dt.date.fromisoformat(today)
     path = warehouse_path(db)

@@ -9,14 +9,14 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
-from checks import nightly as checks_nightly
-from connectors.http import RetryPolicy
 from crosscheck import warehouse
+from crosscheck.checks import nightly as checks_nightly
+from crosscheck.connectors.http import RetryPolicy
+from crosscheck.flows.common import day, warehouse_path
 from crosscheck.ingest.load import Outcome
 from crosscheck.ingest.run import from_http
 from crosscheck.ingest.sources import SOURCES
-from flows.common import day, warehouse_path
-from reports.publish import publish_all
+from crosscheck.reports.publish import publish_all
 
 
 def registry_token() -> str:

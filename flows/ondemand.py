@@ -7,10 +7,10 @@ from typing import Any
 
 from prefect import flow
 
-from checks import review
 from crosscheck import warehouse
-from flows.common import day, warehouse_path
-from reports.publish import publish_all
+from crosscheck.checks import review
+from crosscheck.flows.common import day, warehouse_path
+from crosscheck.reports.publish import publish_all
 
 
 @flow(name="opening-check")

@@ -8,10 +8,10 @@ from typing import Any
 from prefect import flow
 
 from crosscheck import warehouse
-from flows.common import day, reports_dir, warehouse_path
-from reports import accounting as sheet
-from reports import notice
-from reports.publish import publish_all
+from crosscheck.flows.common import day, reports_dir, warehouse_path
+from crosscheck.reports import accounting as sheet
+from crosscheck.reports import notice
+from crosscheck.reports.publish import publish_all
 
 
 @flow(name="payout-batch")

@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from crosscheck import policy
-from reports import workbook
+from crosscheck.reports import workbook
 
 # (header, sub-header or None, frame column or None)
 ANNEX_COLUMNS: list[tuple[str, str | None]] = [

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from reports import workbook
+from crosscheck.reports import workbook
 
 CROSS_REGION = (
     "ALREADY_TRAINED_THIS_YEAR",

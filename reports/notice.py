@@ -22,8 +22,8 @@ import polars as pl
 
 from crosscheck import idnumber, policy
 from crosscheck.errors import CrosscheckError
+from crosscheck.reports import workbook
 from crosscheck.workdays import calendar
-from reports import workbook
 
 
 @dataclass
@@ -121,7 +121,7 @@ def for_batch(
     the classes' payout review, their accounting, then the list. Also returns the
     batch's classes that are not in the accounting (not ended, no acceptance or
     exam record, or a place without an accounting formula)."""
-    from checks import accounting, review
+    from crosscheck.checks import accounting, review
 
     filed = con.execute(
         "SELECT class_id, published_on FROM notices WHERE batch_id = ? ORDER BY class_id",

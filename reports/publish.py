@@ -21,8 +21,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from checks import accounting, runner
-from crosscheck import regions, warehouse
+from crosscheck import killpoint, regions, warehouse
+from crosscheck.checks import accounting, runner
 from crosscheck.paths import home_dir
 from crosscheck.rules import RULES
 
@@ -43,6 +43,16 @@ def snapshot_path() -> Path:
     return home_dir() / "snapshot.duckdb"
 
 
+def _clear_stale(target: Path) -> None:
+    """Remove the half-built files a killed publisher left beside ``target``
+    (``.<name>.<pid>.tmp`` of a process that is gone): the service's copy holds
+    full ID numbers and must not linger."""
+    for tmp in target.parent.glob(f".{target.name}.*.tmp"):
+        pid = tmp.name.removeprefix(f".{target.name}.").removesuffix(".tmp")
+        if pid.isdigit() and int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists():
+            tmp.unlink(missing_ok=True)
+
+
 def snapshot(con: duckdb.DuckDBPyConnection, source: Path, target: Path | None = None) -> Path:
     """Copy the warehouse at ``source`` — open as ``con``, which holds DuckDB's write
     lock, so no one writes meanwhile — to the snapshot the on-demand service reads:
@@ -50,6 +60,7 @@ def snapshot(con: duckdb.DuckDBPyConnection, source: Path, target: Path | None =
     target, move into place."""
     target = target or snapshot_path()
     target.parent.mkdir(parents=True, exist_ok=True)
+    _clear_stale(target)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     con.execute("CHECKPOINT")
     try:
@@ -57,6 +68,7 @@ def snapshot(con: duckdb.DuckDBPyConnection, source: Path, target: Path | None =
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    killpoint.here("snapshot.replace")
     os.replace(tmp, target)
     # which warehouse this is a copy of: a read-only command finding that warehouse
     # held by a writer reads this copy instead (warehouse.connect)
@@ -75,6 +87,7 @@ def publish(con: duckdb.DuckDBPyConnection, as_of: dt.date, target: Path | None 
     into place atomically. Returns its path."""
     target = target or default_path()
     target.parent.mkdir(parents=True, exist_ok=True)
+    _clear_stale(target)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     # the accounting of every class in the payout stage (needs the runner's params)
@@ -92,7 +105,7 @@ def publish(con: duckdb.DuckDBPyConnection, as_of: dt.date, target: Path | None 
     )
     # a purged class (retention): the accounting it was paid on, kept at the purge
     kept = pl.from_arrow(
-        con.execute(
+        con.sql(
             "SELECT class_id, opened, subsidised, proposed_fen, total_deduction_fen, "
             "actual_fen, payable FROM purged_classes"
         ).to_arrow_table()
@@ -132,6 +145,7 @@ def publish(con: duckdb.DuckDBPyConnection, as_of: dt.date, target: Path | None 
     finally:
         for name in ("_pub_money", "_pub_cities", "_pub_titles"):
             con.unregister(name)
+    killpoint.here("publish.replace")
     os.replace(tmp, target)
     return target
 

@@ -52,11 +52,11 @@ def small_published(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]
     of its own. Tests that change any of it work on copies."""
     import datetime as dt
 
-    from checks import runner as check_runner
     from crosscheck import warehouse
+    from crosscheck.checks import runner as check_runner
     from crosscheck.ingest.run import from_files
+    from crosscheck.reports.publish import publish_all
     from crosscheck.world.generate import generate
-    from reports.publish import publish_all
 
     root = tmp_path_factory.mktemp("published")
     world = root / "small"

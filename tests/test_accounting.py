@@ -11,10 +11,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from checks import accounting, runner
 from crosscheck import warehouse
-from reports import accounting as sheet
-from reports import notice
+from crosscheck.checks import accounting, runner
+from crosscheck.reports import accounting as sheet
+from crosscheck.reports import notice
 
 SEED_001 = Path(__file__).resolve().parents[1] / "data/seeds/001_4b5214f267a94f2a.txt"
 AS_OF = dt.date(2024, 12, 31)

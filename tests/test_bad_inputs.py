@@ -130,11 +130,11 @@ def _create(db: Path) -> Any:
 def bad_input_world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A tiny world (seed 7) loaded, checked (every stage) and published, under a home
     of its own; every case that needs it works on a copy of the home."""
-    from checks import runner as check_runner
     from crosscheck import warehouse
+    from crosscheck.checks import runner as check_runner
     from crosscheck.ingest.run import from_files
+    from crosscheck.reports.publish import publish_all
     from crosscheck.world.generate import generate
-    from reports.publish import publish_all
 
     root = tmp_path_factory.mktemp("badinput")
     world = root / "tiny"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from checks import evaluate, identity, runner
 from crosscheck import warehouse
+from crosscheck.checks import evaluate, identity, runner
 from crosscheck.errors import CrosscheckError
 from crosscheck.workdays import calendar
 
@@ -109,7 +109,7 @@ def test_the_accounting_table_matches_the_ground_truth_to_the_fen(
 
     import polars as pl
 
-    from checks import accounting
+    from crosscheck.checks import accounting
 
     world, db = loaded
     con = warehouse.connect(db, create=True)
@@ -377,7 +377,7 @@ def test_cli_opening_of_a_draft_class_under_two_policies(
         & (pl.col("policy_id") == "fushun-2023")
         & (pl.col("severity") == "block")
     )
-    from connectors.roster import read
+    from crosscheck.connectors.roster import read
 
     def readable(class_id: str) -> bool:
         roster = next((world / "rosters").glob(f"{class_id}.*"))

@@ -13,7 +13,7 @@ import httpx
 import polars as pl
 import pytest
 
-from connectors.errors import (
+from crosscheck.connectors.errors import (
     AuthenticationFailed,
     BadResponse,
     RateLimited,
@@ -21,7 +21,7 @@ from connectors.errors import (
     RequestFailed,
     TimeBudgetExceeded,
 )
-from connectors.http import RegistryClient, RetryPolicy
+from crosscheck.connectors.http import RegistryClient, RetryPolicy
 from crosscheck.world.generate import generate
 from tests.test_simulator import TOKEN, _serve, stop
 

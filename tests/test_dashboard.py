@@ -70,7 +70,7 @@ def test_dashboard_month_city_class_download_screenshot(
             page.click("#login")
             expect(page.locator("#app")).to_be_visible()
             # the month with the most classes opened, and money from classes ending
-            from reports.publish import open_published
+            from crosscheck.reports.publish import open_published
 
             con = open_published(files["published"])
             try:

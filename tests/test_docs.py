@@ -70,7 +70,7 @@ def test_every_world_column_is_documented() -> None:
 
 
 def test_every_filing_field_is_documented() -> None:
-    from checks.draft import FILING_FIELDS
+    from crosscheck.checks.draft import FILING_FIELDS
 
     text = (REPO / "data" / "README.md").read_text(encoding="utf-8")
     for key, (label, _) in FILING_FIELDS.items():

@@ -172,7 +172,7 @@ def test_a_registry_that_is_down_makes_the_night_partial(
     home: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from flows.nightly import nightly
+    from crosscheck.flows.nightly import nightly
 
     # this process outlives the module's Prefect server: keep its logs local
     monkeypatch.setenv("PREFECT_LOGGING_TO_API_ENABLED", "false")
@@ -208,9 +208,9 @@ def test_opening_payout_and_monthly_flows(
     import polars as pl
 
     from crosscheck import warehouse
-    from flows.monthly import monthly_report, previous_month
-    from flows.ondemand import opening_check
-    from flows.payout import payout_batch
+    from crosscheck.flows.monthly import monthly_report, previous_month
+    from crosscheck.flows.ondemand import opening_check
+    from crosscheck.flows.payout import payout_batch
 
     monkeypatch.setenv("PREFECT_LOGGING_TO_API_ENABLED", "false")
     home.mkdir(parents=True, exist_ok=True)

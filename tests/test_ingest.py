@@ -18,8 +18,8 @@ import httpx
 import polars as pl
 import pytest
 
-from connectors.http import RetryPolicy
 from crosscheck import idnumber, warehouse
+from crosscheck.connectors.http import RetryPolicy
 from crosscheck.ingest import sql
 from crosscheck.ingest.run import from_files, from_http, read_file
 from crosscheck.ingest.sources import SOURCES

@@ -13,9 +13,9 @@ import pytest
 import xlsxwriter
 from typer.testing import CliRunner
 
-from connectors.roster import read
 from crosscheck import warehouse
 from crosscheck.cli import app
+from crosscheck.connectors.roster import read
 from crosscheck.world.generate import generate
 
 GOOD = ["210102199003071233", "210402200002291236", "62102520040615123X"]

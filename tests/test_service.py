@@ -134,7 +134,7 @@ def test_on_demand_check_matches_the_cli_and_is_audited(
 def test_uploaded_roster_is_checked_as_a_draft(service: tuple[str, dict[str, Path]]) -> None:
     import polars as pl
 
-    from connectors.roster import read
+    from crosscheck.connectors.roster import read
 
     url, files = service
     world = files["world"]
@@ -184,7 +184,7 @@ def test_dashboard_answers_while_a_writer_publishes(
     import datetime as dt
 
     from crosscheck import warehouse
-    from reports.publish import publish
+    from crosscheck.reports.publish import publish
 
     url, files = service
     db = tmp_path / "writer.duckdb"

@@ -210,7 +210,7 @@ def test_a_held_warehouse_names_its_holder_and_readers_read_the_snapshot(
     """DuckDB shuts every other process out while one writes: the error says who holds
     the file (command and start time); a read-only open reads the last snapshot of
     that same warehouse instead (issue 12, item 14)."""
-    from reports import publish
+    from crosscheck.reports import publish
 
     monkeypatch.setenv("CROSSCHECK_HOME", str(tmp_path))
     path = tmp_path / "w.duckdb"

@@ -116,7 +116,7 @@ def load_rows(con: duckdb.DuckDBPyConnection, built: build.Built) -> None:
 
 def run(case: model.Case) -> Outcome:
     """Build the case's warehouse, run every stage and the accounting."""
-    from checks import accounting, runner
+    from crosscheck.checks import accounting, runner
 
     built = build.build(case)
     con = _database()

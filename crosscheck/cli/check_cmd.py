@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from crosscheck import idnumber, warehouse
+from crosscheck import idnumber, killpoint, warehouse
 from crosscheck.cli import err, out
 from crosscheck.cli.db_cmd import DbOption
 from crosscheck.errors import CrosscheckError, as_of_date, output_file
@@ -21,8 +21,8 @@ if TYPE_CHECKING:  # the checks load only when a command runs
     import duckdb
     import polars as pl
 
-    from checks.evaluate import Score
-    from checks.runner import RunSummary
+    from crosscheck.checks.evaluate import Score
+    from crosscheck.checks.runner import RunSummary
 
 check_app = typer.Typer(
     help="核查：身份、开班前资格与班级规则、结课后补贴核算。", no_args_is_help=True
@@ -32,7 +32,7 @@ STAGE_LABELS = {"identity": "身份与花名册", "opening": "开班审核", "pa
 
 
 def _run_all(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[RunSummary]:
-    from checks import runner
+    from crosscheck.checks import runner
 
     run_id = f"check-{dt.datetime.now():%Y%m%dT%H%M%S}"
     return runner.run_stages(con, ["identity", "opening", "payout"], run_id, as_of=as_of)
@@ -49,8 +49,9 @@ def check_all(
     con = warehouse.connect(path)
     try:
         summaries = _run_all(con, day)
-        from reports.publish import publish_all
+        from crosscheck.reports.publish import publish_all
 
+        killpoint.here("check.publish")
         publish_all(con, path, day)  # the dashboard's data and the service's snapshot
         counts = con.execute(
             "SELECT rule_code, severity, count(*) FROM findings WHERE resolved_at IS NULL "
@@ -72,7 +73,7 @@ def evaluate_world(
     world: Path, db: Path | None
 ) -> tuple[dict[str, Score], dict[str, Score], pl.DataFrame]:
     """Load a world into a warehouse, run every stage, score it and fill the accounting."""
-    from checks import accounting, evaluate
+    from crosscheck.checks import accounting, evaluate
     from crosscheck.cli.world_cmd import read_manifest
     from crosscheck.ingest.run import from_files
 
@@ -188,7 +189,7 @@ def export(
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     if not full_id:
-        from checks.review import scrub
+        from crosscheck.checks.review import scrub
 
         frame = frame.with_columns(
             pl.col("id_number").map_elements(

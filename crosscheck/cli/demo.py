@@ -205,15 +205,15 @@ def demo() -> None:
 
     import polars as pl
 
-    from checks import review as reviews
-    from checks import runner
+    from crosscheck.checks import review as reviews
+    from crosscheck.checks import runner
     from crosscheck.cli.ingest_cmd import pull_progress
     from crosscheck.ingest.run import from_files, from_http
     from crosscheck.ingest.sources import SNAPSHOTS
     from crosscheck.paths import home_dir
-    from reports import accounting as sheet
-    from reports import monthly, notice
-    from reports.publish import open_published, publish_all
+    from crosscheck.reports import accounting as sheet
+    from crosscheck.reports import monthly, notice
+    from crosscheck.reports.publish import open_published, publish_all
 
     started = time.perf_counter()
     shenyang, fushun = policy.get("shenyang-2022"), policy.get("fushun-2023")

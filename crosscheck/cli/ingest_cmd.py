@@ -140,8 +140,8 @@ def ingest(
 
 def _probe(base_url: str, token: str) -> None:
     """The registry service answers and takes the token — else one message, exit 2."""
-    from connectors.errors import AuthenticationFailed, ConnectorError
-    from connectors.http import probe
+    from crosscheck.connectors.errors import AuthenticationFailed, ConnectorError
+    from crosscheck.connectors.http import probe
 
     try:
         probe(base_url, token)

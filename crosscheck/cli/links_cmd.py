@@ -39,7 +39,7 @@ def export(
     check_export(out_path, fmt)
     con = warehouse.connect(db or default_warehouse(), read_only=True)
     try:
-        from checks.links import CITED
+        from crosscheck.checks.links import CITED
 
         table = con.sql(
             "SELECT class_id, id_number, source, record_key, record_id, link, name_level, "

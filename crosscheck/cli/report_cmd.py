@@ -26,7 +26,7 @@ def publish(
     db: DbOption = None,
 ) -> None:
     """发布看板数据与即时核查用的仓库快照（核查之后运行；check all 与每晚任务会自动发布）。"""
-    from reports.publish import publish_all
+    from crosscheck.reports.publish import publish_all
 
     day = as_of_date(as_of, field="数据日期")
     path = db or default_warehouse()
@@ -45,7 +45,7 @@ def purge(
     """按留存期限清除已拨付班级的个人数据（花名册、考勤、考核、证据中的身份证号码等），
     保留人数与金额。培训档案至少保存 3 年，线上培训数据至少 5 年：未满期限的班级不清除。"""
     from crosscheck import retention
-    from reports.publish import last_as_of, publish_all
+    from crosscheck.reports.publish import last_as_of, publish_all
 
     day = as_of_date(before, field="--before")
     path = db or default_warehouse()
@@ -80,8 +80,8 @@ def monthly_report(
     policy_id: Annotated[str | None, typer.Option("--policy", help="只含该政策的班级")] = None,
 ) -> None:
     """全省月度报告：按城市、专业、培训机构，开班数、学员、各规则问题数、拟补贴/核定/扣减/暂缓金额、跨地区与重复享受。"""
-    from reports import monthly
-    from reports.publish import default_path, open_published
+    from crosscheck.reports import monthly
+    from crosscheck.reports.publish import default_path, open_published
 
     output_file(out_path)
     if city is not None and not re.fullmatch(r"\d{4}", city):

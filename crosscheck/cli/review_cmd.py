@@ -19,13 +19,13 @@ from crosscheck.cli.check_cmd import check_app
 from crosscheck.cli.db_cmd import DbOption
 from crosscheck.errors import CrosscheckError, as_of_date, output_file
 from crosscheck.paths import default_warehouse
-from reports import workbook
+from crosscheck.reports import workbook
 
 if TYPE_CHECKING:
     import duckdb
     import polars as pl
 
-    from checks.review import Review
+    from crosscheck.checks.review import Review
 
 AsOf = Annotated[str | None, typer.Option("--as-of", help="核查日期（默认今天）")]
 Json = Annotated[bool, typer.Option("--json", help="以 JSON 输出")]
@@ -39,8 +39,8 @@ def _draft(
     db: Path, roster_path: Path, filing_path: Path, policy_id: str | None
 ) -> duckdb.DuckDBPyConnection:
     """The draft overlay for a class not on file: the filing, then the roster."""
-    from checks import draft
-    from connectors.roster import read
+    from crosscheck.checks import draft
+    from crosscheck.connectors.roster import read
 
     filing = draft.read_filing(filing_path, policy_id=policy_id)
     if not roster_path.is_file():
@@ -78,7 +78,7 @@ def opening(
     已备案的班级用 --class（结果记入仓库）；尚未备案的班级用 --roster 与 --filing
     （只读核查，不写入仓库）。退出状态：0 通过，1 不通过，3 需人工复核，2 输入错误。
     """
-    from checks import review
+    from crosscheck.checks import review
 
     day = _day(as_of)
     path = db or default_warehouse()
@@ -123,8 +123,8 @@ def payout(
 
     退出状态：0 可拨付，1 有班级存在阻断问题，3 有需人工复核的问题，2 输入错误。
     """
-    from checks import accounting, review
-    from checks import payout as payout_rules
+    from crosscheck.checks import accounting, review
+    from crosscheck.checks import payout as payout_rules
 
     day = _day(as_of)
     if xlsx is not None:
@@ -154,7 +154,7 @@ def payout(
     else:
         _show_payout(results, table, people)
     if xlsx is not None:
-        from reports import accounting as sheet
+        from crosscheck.reports import accounting as sheet
 
         sheet.write(xlsx, table)
         out.print(f"补贴核算表已写出：{xlsx}（{table.height} 个班）")
@@ -177,7 +177,7 @@ def notice(
     db: DbOption = None,
 ) -> None:
     """公示名单：培训机构名称、学员姓名、隐藏部分数字的身份证号码、补贴金额，以及公示期（5个工作日）截止日期。"""
-    from reports import notice as notice_report
+    from crosscheck.reports import notice as notice_report
 
     day = _day(as_of)
     start = as_of_date(published, field="公示开始日期") if published is not None else None
@@ -224,7 +224,7 @@ def notice(
 
 
 def _show(result: Review, as_json: bool) -> None:
-    from checks.review import SEVERITY_LABELS, VERDICT_LABELS
+    from crosscheck.checks.review import SEVERITY_LABELS, VERDICT_LABELS
 
     if as_json:
         out.print_json(json.dumps(result.to_json(), ensure_ascii=False, default=str))
@@ -327,7 +327,7 @@ def _yuan(fen: int) -> str:
 
 def _write_review(path: Path, result: Review) -> None:
 
-    from checks.review import SEVERITY_LABELS, VERDICT_LABELS
+    from crosscheck.checks.review import SEVERITY_LABELS, VERDICT_LABELS
 
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = workbook(path)

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape as esc
 from rich.table import Table
 
-from crosscheck import warehouse
+from crosscheck import killpoint, warehouse
 from crosscheck.cli import out
 from crosscheck.cli.db_cmd import DbOption
 from crosscheck.errors import CrosscheckError
@@ -46,7 +46,7 @@ def load(
 
     退出状态：0 已载入（或校验通过），1 有问题，2 文件无法读取、班级不存在或参数错误。
     """
-    from connectors.roster import read
+    from crosscheck.connectors.roster import read
 
     if not file.is_file():
         raise CrosscheckError(f"找不到花名册文件 {file}")
@@ -121,6 +121,7 @@ def load(
                 for e in roster.entries
             ],
         )
+        killpoint.here("roster.commit")
         con.execute("COMMIT")
     finally:
         con.close()
@@ -146,6 +147,6 @@ def _majors(policy_id: str) -> set[str]:
 
 
 def _label(field: str) -> str:
-    from connectors.roster import LABELS
+    from crosscheck.connectors.roster import LABELS
 
     return LABELS.get(field, "文件" if field == "file" else field)

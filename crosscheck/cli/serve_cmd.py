@@ -144,10 +144,10 @@ def _loopback(host: str) -> bool:
 def deployments(registry_url: str | None, registry_token: str | None) -> list[Any]:
     from prefect.schedules import Cron
 
-    from flows.monthly import monthly_report
-    from flows.nightly import nightly
-    from flows.ondemand import opening_check
-    from flows.payout import payout_batch
+    from crosscheck.flows.monthly import monthly_report
+    from crosscheck.flows.nightly import nightly
+    from crosscheck.flows.ondemand import opening_check
+    from crosscheck.flows.payout import payout_batch
 
     # the token is never a parameter (Prefect stores parameters and shows them through
     # its API): the runs this process starts read it from its environment

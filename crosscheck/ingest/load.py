@@ -21,7 +21,7 @@ from typing import Any, Literal
 import duckdb
 import polars as pl
 
-from crosscheck import idnumber, regions, warehouse
+from crosscheck import idnumber, killpoint, regions, warehouse
 from crosscheck.ingest import gate
 from crosscheck.ingest.sources import Source
 from crosscheck.ingest.sql import content_hash, id_valid, quoted
@@ -199,6 +199,7 @@ def load(
                 now,
             ],
         )
+        killpoint.here("ingest.commit")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

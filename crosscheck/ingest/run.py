@@ -16,9 +16,9 @@ import duckdb
 import httpx
 import polars as pl
 
-from connectors.errors import ConnectorError
-from connectors.http import RegistryClient, RetryPolicy
 from crosscheck import warehouse
+from crosscheck.connectors.errors import ConnectorError
+from crosscheck.connectors.http import RegistryClient, RetryPolicy
 from crosscheck.errors import CrosscheckError
 from crosscheck.ingest.load import Mode, Outcome, ParquetExtract, load, state
 from crosscheck.ingest.sources import ALL_SOURCES, SOURCES, Source

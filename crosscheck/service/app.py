@@ -39,9 +39,9 @@ from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
 from crosscheck.errors import CrosscheckError
+from crosscheck.reports import monthly, publish
 from crosscheck.service.auth import Principal, load_tokens
 from crosscheck.service.ondemand import OnDemand
-from reports import monthly, publish
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -393,8 +393,8 @@ def create_app(
         as_of: Annotated[str | None, Form()] = None,
         policy: Annotated[str | None, Form()] = None,
     ) -> dict[str, Any]:
-        from checks import draft
-        from connectors.roster import read
+        from crosscheck.checks import draft
+        from crosscheck.connectors.roster import read
 
         day = _as_of(as_of)
         name = _upload_name(roster.filename)

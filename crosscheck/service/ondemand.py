@@ -21,7 +21,7 @@ from typing import Any
 
 import duckdb
 
-from checks import draft, review, runner
+from crosscheck.checks import draft, review, runner
 from crosscheck.errors import CrosscheckError
 from crosscheck.paths import home_dir
 
