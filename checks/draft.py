@@ -156,7 +156,7 @@ def _consistency(filing: dict[str, Any]) -> list[str]:
         if not chosen:
             problems.append(
                 f"没有适用于 {filing['region_code']} 在 {filing['planned_start']} 的培训政策："
-                "请在备案中写明 “policy_id”，或用 --policy 指定"
+                "请在备案中写明 “policy_id”（命令行用 --policy，网页填“政策”）"
             )
         else:
             filing["policy_id"] = chosen[0].id

@@ -120,3 +120,57 @@ def test_dashboard_month_city_class_download_screenshot(
             assert shot.stat().st_size > 50_000  # a rendered page, not a blank one
         finally:
             browser.close()
+
+
+def test_the_upload_page_says_every_refusal_in_chinese_and_fits_a_phone(
+    service: tuple[str, dict[str, Path]], chromium: Path, tmp_path: Path
+) -> None:
+    """The roster-upload page (/review) in Chromium, at phone width: laid out for the
+    phone (viewport), a good check shows its result with Chinese severities, then a
+    refused one hides that result and says why in Chinese — a malformed request
+    (no roster) included, which showed "undefined：" — and the button is disabled
+    while a check runs."""
+    import polars as pl
+    from playwright.sync_api import expect, sync_playwright
+
+    url, files = service
+    world = files["world"]
+    row = pl.read_parquet(world / "operations/classes.parquet").row(0, named=True)
+    roster = next((world / "rosters").glob(f"{row['class_id']}.*"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("序号,姓名,性别,身份证号码\n1,,男,210102199003071233\n", encoding="utf-8")
+    shots = Path(os.environ.get("CROSSCHECK_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=ARGS)
+        try:
+            page = browser.new_page(
+                viewport={"width": 390, "height": 844}, is_mobile=True, device_scale_factor=2
+            )
+            page.goto(url + "/review")
+            assert page.evaluate("document.documentElement.clientWidth") == 390
+            page.fill("#token", "crosscheck-reviewer-dev")
+            page.fill("#f-class_id", "NEW1")
+            for field in ("region_code", "institution_id", "major"):
+                page.fill(f"#f-{field}", str(row[field]))
+            page.fill("#f-planned_start", row["planned_start"].isoformat())
+            page.fill("#f-planned_end", row["planned_end"].isoformat())
+            page.click("#check-draft")  # no roster chosen: FastAPI's own 422
+            expect(page.locator("#error")).to_contain_text("学员花名册")
+            expect(page.locator("#error")).not_to_contain_text("undefined")
+            page.set_input_files("#roster", str(roster))
+            page.click("#check-draft")
+            expect(page.locator("#result")).to_be_visible(timeout=30_000)
+            expect(page.locator("#verdict")).to_contain_text("开班审核结论")
+            findings = page.locator("#findings").inner_text()
+            assert not re.search(r"\b(block|exclude|review)\b", findings)
+            assert not FULL_ID.search(page.content())
+            page.screenshot(path=str(shots / "review-phone-result.png"), full_page=True)
+            page.set_input_files("#roster", str(bad))
+            page.click("#check-draft")
+            expect(page.locator("#error")).to_contain_text("姓名为空")
+            expect(page.locator("#result")).to_be_hidden()
+            expect(page.locator("#check-draft")).to_be_enabled()
+            page.screenshot(path=str(shots / "review-phone-refused.png"), full_page=True)
+        finally:
+            browser.close()
