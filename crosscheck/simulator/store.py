@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from crosscheck import warehouse
 from crosscheck.world import schema
 
 REGISTRIES = {t.path.split("/")[-1]: t for t in schema.REGISTRIES}
@@ -26,7 +27,9 @@ class UnknownRegistry(KeyError):
 class Store:
     def __init__(self, world: Path):
         self.world = world
-        self.con = duckdb.connect(config={"autoinstall_known_extensions": False, "threads": 2})
+        self.con = warehouse.track(
+            duckdb.connect(config={"autoinstall_known_extensions": False, "threads": 2})
+        )
         self.con.execute("SET enable_progress_bar = false")
         self.lock = threading.Lock()
         self.counts: dict[str, int] = {}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import datetime as dt
+import gc
 import json
 import os
 import re
@@ -126,11 +127,22 @@ def register_udf(
     _WITH_UDFS.add(con)
 
 
+def track(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Close ``con`` at exit if it is still open (a long-lived in-memory connection,
+    such as the registry simulator's)."""
+    _WITH_UDFS.add(con)
+    return con
+
+
 @atexit.register
 def _close_connections_with_udfs() -> None:
+    # connections caught in reference cycles (an app, a fixture, a traceback) are
+    # freed now, while DuckDB's bindings can still release them quietly
+    gc.collect()
     for con in list(_WITH_UDFS):
         with contextlib.suppress(duckdb.Error):
             con.close()
+    gc.collect()
 
 
 def sql_string(value: str | Path) -> str:
