@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import random
 import shutil
@@ -562,3 +563,40 @@ def test_cli_ingest_refuses_a_wrong_address_or_folder_at_once(world: Path, tmp_p
     con = warehouse.connect(db, read_only=True)
     assert con.execute("SELECT count(*) FROM runs").fetchall() == [(0,)]
     con.close()
+
+
+def test_cli_ingest_shows_each_sources_retries(world: Path, tmp_path: Path) -> None:
+    """Retries and 429s were recorded in `runs` but never shown: the summary has a 重试
+    column, with the 429s waited out (issue 12, item 15)."""
+    db = tmp_path / "c.duckdb"
+    assert run_cli("db", "init", "--db", str(db), home=tmp_path).returncode == 0
+    server, url = _serve(world, faults=Faults(error_rate=0.3, seed=5), rate=20.0, burst=2)
+    try:
+        result = run_cli(
+            "ingest",
+            "--from",
+            url,
+            "--token",
+            TOKEN,
+            "--source",
+            "dishonesty_list",
+            "--source",
+            "business_licences",
+            "--page-size",
+            "50",
+            "--db",
+            str(db),
+            home=tmp_path,
+        )
+    finally:
+        stop(server)
+    assert result.returncode == 0, result.stderr
+    assert "重试" in result.stdout
+    con = warehouse.connect(db, read_only=True)
+    summary = con.execute("SELECT CAST(summary AS VARCHAR) FROM runs").fetchall()[0][0]
+    con.close()
+    retried = {o["source"]: o["retries"] for o in json.loads(summary)}
+    assert sum(retried.values()) > 0
+    for source, n in retried.items():  # each source's row shows its own count
+        row = next(line for line in result.stdout.splitlines() if source in line)
+        assert f"│ {n:,}" in row or f"│ {n:,}（" in row, row
