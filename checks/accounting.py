@@ -34,6 +34,18 @@ COLUMNS = [
 NOT_EXCLUDING = ("DUPLICATE_CERTIFICATION_SUBSIDY",)
 
 
+# a class's accounting in one row, as the dashboard publishes it and a purge keeps it
+SUMMARY = (
+    "class_id",
+    "opened",
+    "subsidised",
+    "proposed_fen",
+    "total_deduction_fen",
+    "actual_fen",
+    "payable",
+)
+
+
 def compute(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame:
     """The table for every class in scope that is in the payout stage on ``as_of`` and
     whose policy sets a rate basis: one row per class — the sums of its rows by rate,

@@ -126,15 +126,7 @@ def purge(
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _scope AS SELECT unnest($ids) AS class_id", {"ids": ids}
         )
-        money = accounting.compute(con, today).select(
-            "class_id",
-            "opened",
-            "subsidised",
-            "proposed_fen",
-            "total_deduction_fen",
-            "actual_fen",
-            "payable",
-        )
+        money = accounting.compute(con, today).select(*accounting.SUMMARY)
         con.register("_purge_money", money.to_arrow())
         con.register(
             "_purge_classes",

@@ -94,21 +94,10 @@ def publish(con: duckdb.DuckDBPyConnection, as_of: dt.date, target: Path | None 
     runner.class_params(con)
     runner.prepare_udfs(con)
     con.execute("CREATE OR REPLACE TEMP TABLE _scope AS SELECT class_id FROM classes")
-    money = accounting.compute(con, as_of).select(
-        "class_id",
-        "opened",
-        "subsidised",
-        "proposed_fen",
-        "total_deduction_fen",
-        "actual_fen",
-        "payable",
-    )
+    money = accounting.compute(con, as_of).select(*accounting.SUMMARY)
     # a purged class (retention): the accounting it was paid on, kept at the purge
     kept = pl.from_arrow(
-        con.sql(
-            "SELECT class_id, opened, subsidised, proposed_fen, total_deduction_fen, "
-            "actual_fen, payable FROM purged_classes"
-        ).to_arrow_table()
+        con.sql(f"SELECT {', '.join(accounting.SUMMARY)} FROM purged_classes").to_arrow_table()
     )
     assert isinstance(kept, pl.DataFrame)
     if kept.height:

@@ -76,6 +76,7 @@ def served_files(small_published: dict[str, Path]) -> Iterator[Path]:
     shutil.copy(small_published["published"], FILES / "published.duckdb")
     shutil.copy(small_published["snapshot"], FILES / "snapshot.duckdb")
     yield FILES
+    app.state.ondemand.close()  # schemathesis calls the app without its lifespan
     shutil.rmtree(FILES, ignore_errors=True)
 
 

@@ -205,6 +205,7 @@ def create_app(
         return JSONResponse(status_code=422, content={"detail": fields})
 
     app.state.tokens = table
+    app.state.ondemand = ondemand  # closed by the lifespan; by hand where none runs
     app.add_middleware(LimitBody, limit=MAX_UPLOAD_BYTES + 64 * 1024)  # + the form's other fields
 
     @contextmanager
