@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import ValidationError
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -115,3 +116,28 @@ def impossible_dates(text: str) -> str:
         if key:
             keys.append((indent, key))
     return "含有不存在的日期"
+
+
+def read_yaml(
+    path: Path,
+    what: str,
+    error: type[Exception],
+    load: Callable[[str], Any] = yaml.safe_load,
+) -> tuple[Any, bytes]:
+    """Read and parse a YAML data file (``what``: 策略文件, 节假日安排文件 …): its content
+    and its bytes, or ``error`` with one Chinese message naming the file and why."""
+    try:
+        data = path.read_bytes()
+        return load(data.decode("utf-8")), data
+    except FileNotFoundError:
+        raise error(f"{path}：{what}不存在") from None
+    except IsADirectoryError:
+        raise error(f"{path} 是一个目录：应为{what}（.yaml）") from None
+    except OSError:
+        raise error(f"{path}：无法读取{what}（没有权限或读取出错）") from None
+    except UnicodeDecodeError:
+        raise error(f"{path}：{what}须为 UTF-8 编码") from None
+    except yaml.YAMLError as exc:
+        raise error(f"{path}：{what}的 {yaml_problem(exc)}") from None
+    except ValueError:  # a date YAML reads as one but the calendar has not: 2023-02-30
+        raise error(f"{path}：{what}{impossible_dates(data.decode('utf-8'))}") from None

@@ -19,14 +19,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from crosscheck.errors import CalendarError
 from crosscheck.paths import data_dir, home_dir
-from crosscheck.validation import describe, impossible_dates, yaml_problem
+from crosscheck.validation import describe, read_yaml
 
 _PACKAGE_NAMES = {
     "New Year's Day": "元旦",
@@ -244,17 +242,7 @@ def _schedule_keys(loc: tuple[int | str, ...]) -> list[str]:
 
 def load_schedule(path: Path) -> _ScheduleFile:
     """Load and validate one schedule file; errors name the file and the key."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        raw: Any = yaml.safe_load(text)
-    except OSError:
-        raise CalendarError(f"{path}：无法读取节假日安排文件") from None
-    except UnicodeDecodeError:
-        raise CalendarError(f"{path}：节假日安排文件须为 UTF-8 编码") from None
-    except yaml.YAMLError as exc:
-        raise CalendarError(f"{path}：{yaml_problem(exc)}") from None
-    except ValueError:  # a date YAML reads as one but the calendar has not: 2027-02-30
-        raise CalendarError(f"{path}：节假日安排文件{impossible_dates(text)}") from None
+    raw, _ = read_yaml(path, "节假日安排文件", CalendarError)
     try:
         schedule = _ScheduleFile.model_validate(raw)
     except ValidationError as exc:

@@ -7,7 +7,6 @@ import difflib
 import hashlib
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -15,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from crosscheck.errors import PolicyError
 from crosscheck.paths import data_dir
 from crosscheck.policy.model import Param, Policy
-from crosscheck.validation import describe, impossible_dates, yaml_problem
+from crosscheck.validation import describe, read_yaml
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -46,22 +45,7 @@ def _known_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]
 
 def load_file(path: Path) -> Policy:
     """Load one policy file or raise :class:`PolicyError` naming file and key."""
-    try:
-        text = path.read_bytes()
-        raw: Any = yaml.load(text.decode("utf-8"), Loader=_LOADER)
-    except FileNotFoundError:
-        raise PolicyError(f"{path}：策略文件不存在") from None
-    except IsADirectoryError:
-        raise PolicyError(f"{path} 是一个目录：应为策略文件（.yaml）") from None
-    except OSError:
-        raise PolicyError(f"{path}：无法读取策略文件（没有权限或读取出错）") from None
-    except UnicodeDecodeError:
-        raise PolicyError(f"{path}：策略文件须为 UTF-8 编码") from None
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{path}：{yaml_problem(exc)}") from None
-    except ValueError:  # a date YAML reads as one but the calendar has not: 2023-02-30
-        where = impossible_dates(text.decode("utf-8", "replace"))
-        raise PolicyError(f"{path}：{where}") from None
+    raw, text = read_yaml(path, "策略文件", PolicyError, lambda t: yaml.load(t, Loader=_LOADER))
     if not isinstance(raw, dict):
         raise PolicyError(f"{path}：策略文件应为键值映射（YAML mapping）")
     try:

@@ -108,7 +108,7 @@ def migrate(con: duckdb.DuckDBPyConnection, folder: Path = MIGRATIONS) -> list[M
     return applied
 
 
-_WITH_UDFS: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
+_CLOSE_AT_EXIT: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
 
 
 def register_udf(
@@ -124,13 +124,13 @@ def register_udf(
     closed at exit (issue 12, item 13)."""
     with contextlib.suppress(duckdb.Error):  # already registered on this connection
         con.create_function(name, function, parameters, returns)  # type: ignore[arg-type]
-    _WITH_UDFS.add(con)
+    _CLOSE_AT_EXIT.add(con)
 
 
 def track(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """Close ``con`` at exit if it is still open (a long-lived in-memory connection,
     such as the registry simulator's)."""
-    _WITH_UDFS.add(con)
+    _CLOSE_AT_EXIT.add(con)
     return con
 
 
@@ -139,7 +139,7 @@ def _close_connections_with_udfs() -> None:
     # connections caught in reference cycles (an app, a fixture, a traceback) are
     # freed now, while DuckDB's bindings can still release them quietly
     gc.collect()
-    for con in list(_WITH_UDFS):
+    for con in list(_CLOSE_AT_EXIT):
         with contextlib.suppress(Exception):  # one that cannot close must not stop the rest
             con.close()
     gc.collect()
