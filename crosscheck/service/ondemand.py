@@ -21,6 +21,7 @@ from typing import Any
 
 import duckdb
 
+from crosscheck import warehouse
 from crosscheck.checks import draft, review, runner
 from crosscheck.errors import CrosscheckError
 from crosscheck.paths import home_dir
@@ -37,6 +38,7 @@ class OnDemand:
         self._audit_lock = threading.Lock()
         self._base: duckdb.DuckDBPyConnection | None = None
         self._stamp: tuple[int, int] | None = None
+        warehouse.release_at_exit(self, "_base")
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         try:

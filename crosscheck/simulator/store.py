@@ -27,9 +27,8 @@ class UnknownRegistry(KeyError):
 class Store:
     def __init__(self, world: Path):
         self.world = world
-        self.con = warehouse.track(
-            duckdb.connect(config={"autoinstall_known_extensions": False, "threads": 2})
-        )
+        self.con = duckdb.connect(config={"autoinstall_known_extensions": False, "threads": 2})
+        warehouse.release_at_exit(self, "con")
         self.con.execute("SET enable_progress_bar = false")
         self.lock = threading.Lock()
         self.counts: dict[str, int] = {}

@@ -127,11 +127,16 @@ def register_udf(
     _CLOSE_AT_EXIT.add(con)
 
 
-def track(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """Close ``con`` at exit if it is still open (a long-lived in-memory connection,
-    such as the registry simulator's)."""
-    _CLOSE_AT_EXIT.add(con)
-    return con
+_RELEASE_AT_EXIT: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
+
+
+def release_at_exit(owner: object, attribute: str) -> None:
+    """At exit, close the connection ``owner.<attribute>`` and drop the owner's
+    reference to it. Closing alone is not enough when the owner itself lives to the
+    very end (a web framework's module-level caches hold every endpoint, and so the
+    registry simulator's store): the connection must be freed while DuckDB's bindings
+    still exist, or they print "leaked instance" lines (issue 12, item 13)."""
+    _RELEASE_AT_EXIT[owner] = attribute
 
 
 @atexit.register
@@ -139,6 +144,12 @@ def _close_connections_with_udfs() -> None:
     # connections caught in reference cycles (an app, a fixture, a traceback) are
     # freed now, while DuckDB's bindings can still release them quietly
     gc.collect()
+    for owner, attribute in list(_RELEASE_AT_EXIT.items()):
+        con = owner.__dict__.pop(attribute, None)
+        if isinstance(con, duckdb.DuckDBPyConnection):
+            with contextlib.suppress(Exception):
+                con.close()
+        del con
     for con in list(_CLOSE_AT_EXIT):
         with contextlib.suppress(Exception):  # one that cannot close must not stop the rest
             con.close()
