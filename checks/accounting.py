@@ -79,7 +79,8 @@ def compute(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame:
     )
     table = con.sql(f"""
         WITH blocks AS (SELECT class_id,
-                               bool_and(rule_code = 'NOTICE_PERIOD_INCOMPLETE') AS only_payment
+                               bool_and(rule_code = 'NOTICE_PERIOD_INCOMPLETE') AS only_payment,
+                               list(DISTINCT rule_code ORDER BY rule_code) AS codes
                         FROM findings
                         WHERE id_number IS NULL AND severity = 'block' AND resolved_at IS NULL
                           AND finding_id NOT IN (SELECT finding_id FROM overrides)
@@ -90,6 +91,8 @@ def compute(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame:
                any_value(r.attendance_deduction_rate) AS attendance_deduction_rate,
                any_value(r.violation_rate) AS violation_rate,
                any_value(b.class_id) IS NULL AS payable,
+               -- the class-level blocks that stop the payment (the 核算表 says why)
+               coalesce(any_value(b.codes), []) AS blocked_by,
                -- a block on the payment itself (paid before the notice ran out) does
                -- not keep the class out of the notice
                any_value(b.class_id) IS NULL OR coalesce(any_value(b.only_payment), false)

@@ -36,7 +36,7 @@ def payout_batch(
         table = result.accounts
         folder = reports_dir()
         accounts = folder / f"补贴核算表-{batch_id}.xlsx"
-        sheet.write(accounts, table)
+        sheet.write(accounts, table, issued_on=check_day, batch_id=batch_id)
         listing = folder / f"公示名单-{batch_id}.xlsx"
         notice.write(listing, result)
         publish_all(con, path, check_day)
@@ -47,7 +47,11 @@ def payout_batch(
         "classes": result.classes.height,
         "trainees": result.rows.height,
         "amount_fen": int(result.classes["actual_fen"].sum()),
-        "notice_ends_on": result.ends_on.isoformat(),
+        "notice_ends_on": max((p.ends_on for p in result.parts), default=check_day).isoformat(),
+        "notices": [
+            {"published_on": p.published_on.isoformat(), "ends_on": p.ends_on.isoformat()}
+            for p in result.parts
+        ],
         "withheld": result.withheld["class_id"].to_list() + missing,
         "accounting_xlsx": str(accounts),
         "notice_xlsx": str(listing),

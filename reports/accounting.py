@@ -1,22 +1,28 @@
-"""The 补贴核算表 as an ``.xlsx`` laid out like seed 001's annex 8.
+"""The 补贴核算表 as an ``.xlsx`` laid out like seed 001's annex 8, ready to print.
 
-Columns 0–22 are the annex's, in its order and with its headers (two header
-rows; 扣减金额 spans its four sub-columns). crosscheck adds, after them,
-其他原因不予补贴人数 (people excluded for a reason the annex has no column for,
-e.g. DUPLICATE_SUBSIDY) and 核查说明. A class whose trainees have different
-rates (Fushun: by certificate) shows each rate with its number of people in
-补贴标准. Amounts are exact: computed in fen, written as yuan with two decimals.
+The first sheet of each policy has exactly the annex's 23 columns, in its order and
+with its headers (two header rows; 扣减金额 spans its four sub-columns, 材料是否齐全
+is merged over both rows like its neighbours), the annex's own title, 填报单位 and
+填报日期, one row per class and rate (a class whose trainees have different rates,
+Fushun: by certificate, has one row per rate), a 合计 of what is to be paid, the
+bordered sign-off boxes and the annex's notes. A class that may not be paid (a
+block stands) is never in that 合计: it is listed on the sheet 暂不拨付 with its
+reason. What the annex has no column for (其他原因不予补贴人数, e.g.
+DUPLICATE_SUBSIDY, and crosscheck's notes) is on the sheet 核查说明. Amounts are
+exact: computed in fen, written as yuan with two decimals. Landscape A4, one page
+wide, the header rows on every page, page numbers in the footer.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from crosscheck import policy
-from crosscheck.reports import workbook
+from crosscheck.reports import chinese_date, formats, print_setup, workbook
 
 # (header, sub-header or None, frame column or None)
 ANNEX_COLUMNS: list[tuple[str, str | None]] = [
@@ -44,7 +50,6 @@ ANNEX_COLUMNS: list[tuple[str, str | None]] = [
     ("实际补贴金额(元)", None),
     ("", "材料是否齐全"),  # the annex has it in the second header row only
 ]
-EXTRA_COLUMNS = ["其他原因不予补贴人数", "核查说明"]
 NOTES = (
     "注：1. 拟补贴金额=实际补贴人数*补贴标准*培训时限；2. 到课率不足80%的班级，每次扣减拟补贴"
     "金额2%培训费；3. 违纪违规扣减金额=扣减百分比*拟补贴金额；4. 补贴金额含初次鉴定补贴。"
@@ -70,124 +75,286 @@ def _single_rate(row: dict[str, Any]) -> int | None:
     return int(rates[0][0]) if len(rates) == 1 else None
 
 
+def reason(row: dict[str, Any]) -> str:
+    """Why a class is not paid, in the rules' own words."""
+    from crosscheck.rules import RULES
+
+    codes = [c for c in (row.get("blocked_by") or []) if c]
+    titles = "、".join(RULES[c].title if c in RULES else c for c in codes)
+    return f"班级存在阻断问题：{titles}" if titles else "班级存在阻断问题"
+
+
 def note(row: dict[str, Any], rate: int | None = 0) -> str:
     parts = []
     if not row["payable"]:
-        parts.append("班级存在阻断问题，暂不拨付")
+        parts.append(reason(row) + "，暂不拨付")
     if rate is None:
         parts.append("无法确定补贴标准（无证书记录、专业未核准），未计入金额")
     return "；".join(parts)
 
 
-def write(path: Path, frame: pl.DataFrame) -> None:
-    """One sheet per policy: its classes, a 合计 row, the sign-off rows and the notes."""
+def _parts(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """A class's rows, one per rate, highest first: each with its own counts and money."""
+    return list(row.get("rows") or [dict(row, rate_fen=_single_rate(row))])
+
+
+LAST = len(ANNEX_COLUMNS) - 1  # the annex's last column (材料是否齐全)
+
+
+def write(
+    path: Path,
+    frame: pl.DataFrame,
+    *,
+    unit: str | None = None,
+    issued_on: dt.date | None = None,
+    batch_id: str | None = None,
+) -> None:
+    """The 核算表 of ``frame`` (``checks.accounting.describe``): one sheet per policy of
+    the classes to be paid, then 暂不拨付 (if any) and 核查说明. ``unit`` is the
+    填报单位 (default: the office of the first class's city, ``crosscheck.office``)."""
+    from crosscheck import office
 
     path.parent.mkdir(parents=True, exist_ok=True)
+    issued_on = issued_on or dt.date.today()
+    if unit is None:
+        first = frame["region_code"][0] if "region_code" in frame.columns and frame.height else None
+        unit = office.for_region(first).unit
     wb = workbook(path)
-    title = wb.add_format({"bold": True, "font_size": 14, "align": "center"})
-    head = wb.add_format(
-        {"bold": True, "border": 1, "align": "center", "valign": "vcenter", "text_wrap": True}
-    )
-    cell = wb.add_format({"border": 1})
-    day = wb.add_format({"border": 1, "num_format": "yyyy-mm-dd"})
-    money = wb.add_format({"border": 1, "num_format": "#,##0.00"})
-    percent = wb.add_format({"border": 1, "num_format": "0%"})
-    bold = wb.add_format({"bold": True, "border": 1})
+    f = formats(wb)
+    paid = frame.filter(pl.col("payable")) if frame.height else frame
+    held = frame.filter(~pl.col("payable")) if frame.height else frame
     for policy_id in sorted(frame["policy_id"].unique().to_list()) or ["—"]:
-        rows = frame.filter(pl.col("policy_id") == policy_id).sort("class_id")
         chosen = policy.get(policy_id) if policy_id != "—" else None
-        ws = wb.add_worksheet(f"补贴核算表-{policy_id}"[:31])
-        width = len(ANNEX_COLUMNS) + len(EXTRA_COLUMNS)
-        name = f"{chosen.title}补贴核算表" if chosen else "补贴核算表"
-        ws.merge_range(0, 0, 0, width - 1, name, title)
-        _headers(ws, head)
-        r = 3
-        i = 0
-        for row in rows.iter_rows(named=True):
-            # one line per rate, highest first: each with its own counts and money
-            for part in row.get("rows") or [dict(row, rate_fen=_single_rate(row))]:
-                i += 1
-                rate = part.get("rate_fen")
-                values: list[tuple[Any, Any]] = [
-                    (i, cell),
-                    (row["institution"], cell),
-                    (row["major"] + (f"（{row['level']}）" if row.get("level") else ""), cell),
-                    (row["class_id"], cell),
-                    (row["planned_start"], day),
-                    (row["planned_end"], day),
-                    (row["months"], cell),
-                    (_yuan(rate) if rate is not None else "", money),
-                    *((part[c], cell) for c in COUNTS[:6]),
-                    (part["subsidised"], cell),
-                    (_yuan(part["proposed_fen"]), money),
-                    (float(part["attendance_deduction_rate"]), percent),
-                    (_yuan(part["attendance_deduction_fen"]), money),
-                    (float(part["violation_rate"]), percent),
-                    (_yuan(part["violation_deduction_fen"]), money),
-                    (_yuan(part["total_deduction_fen"]), money),
-                    (_yuan(part["actual_fen"]), money),
-                    ("是" if part["materials_failed"] == 0 else "否", cell),
-                    (part["other_excluded"], cell),
-                    (note(row, rate), cell),
-                ]
-                for col, (value, fmt) in enumerate(values):
-                    if hasattr(value, "year"):
-                        ws.write_datetime(r, col, _datetime(value), fmt)
-                    elif isinstance(value, str):
-                        ws.write_string(r, col, value, fmt)  # never a formula
-                    else:
-                        ws.write(r, col, value, fmt)
-                r += 1
-        ws.write(r, 0, "合计", bold)
-        for col, column in zip(range(8, 15), COUNTS, strict=True):
-            ws.write(r, col, int(rows[column].sum()), bold)
-        for col, column in (
-            (15, "proposed_fen"),
-            (17, "attendance_deduction_fen"),
-            (19, "violation_deduction_fen"),
-            (20, "total_deduction_fen"),
-            (21, "actual_fen"),
-        ):
-            ws.write(r, col, _yuan(int(rows[column].sum())), money)
-        ws.write(r, 23, int(rows["other_excluded"].sum()), bold)
-        r += 2
-        ws.write(r, 0, "就业和人才服务部意见")
-        ws.write(r, 16, "培训机构意见")
-        for offset, text in enumerate(("负责人：(签字)", "(盖章)", "年 月 日")):
-            ws.write(r + offset, 10, text)
-            ws.write(r + offset, 20, text)
-        ws.write(r + 4, 0, NOTES)
-        ws.freeze_panes(3, 4)
-        ws.set_column(1, 2, 22)
-        ws.set_column(3, 5, 12)
-        ws.set_column(6, 22, 11)
-        ws.set_column(24, 24, 40)
+        label = chosen.label if chosen else "—"
+        ws = wb.add_worksheet(f"补贴核算表-{label}"[:31])
+        if chosen and chosen.payout.accounting_title:
+            title = chosen.payout.accounting_title.value
+        else:
+            title = f"{chosen.title}补贴核算表" if chosen else "补贴核算表"
+        rows = paid.filter(pl.col("policy_id") == policy_id).sort("class_id")
+        withheld = held.filter(pl.col("policy_id") == policy_id)
+        r = _form_top(ws, f, title, unit, issued_on, batch_id, LAST)
+        r = _class_rows(ws, f, rows, r)
+        _total_row(ws, f, rows, r, "合计")
+        r += 1
+        if withheld.height:
+            ws.merge_range(
+                r, 0, r, LAST,
+                f"另有 {withheld.height} 个班级暂不拨付（实际补贴金额 "
+                f"{_yuan(int(withheld['actual_fen'].sum())):,.2f} 元），见“暂不拨付”工作表，"
+                "未计入合计。",
+                f["note"],
+            )  # fmt: skip
+            r += 1
+        r += 1
+        _sign_off(ws, f, r)
+        r += 5
+        ws.set_row(r, 30)
+        ws.merge_range(r, 0, r, LAST, NOTES, f["note"])
+        _columns(ws)
+        print_setup(ws, (2, 3), LAST, r)
+    if held.height:
+        ws = wb.add_worksheet("暂不拨付")
+        r = _form_top(
+            ws, f, "暂不拨付班级（未计入补贴核算表合计）", unit, issued_on, batch_id, LAST + 1
+        )
+        ws.merge_range(2, LAST + 1, 3, LAST + 1, "暂不拨付原因", f["head"])
+        r = _class_rows(ws, f, held.sort("class_id"), r, reason_col=LAST + 1)
+        _total_row(ws, f, held, r, "暂不拨付合计")
+        _columns(ws)
+        ws.set_column(LAST + 1, LAST + 1, 36)
+        print_setup(ws, (2, 3), LAST + 1, r)
+    _notes_sheet(wb, f, frame, unit, issued_on, batch_id)
     wb.close()
+
+
+def _form_top(
+    ws: Any,
+    f: dict[str, Any],
+    title: str,
+    unit: str,
+    issued_on: dt.date,
+    batch_id: str | None,
+    last: int,
+) -> int:
+    """Title, the 填报单位 / 填报日期 line and the annex's two header rows; returns the
+    first data row."""
+    ws.set_row(0, 30)
+    ws.merge_range(0, 0, 0, last, title, f["title"])
+    ws.merge_range(1, 0, 1, 10, f"填报单位：{unit}（盖章）", f["line"])
+    if batch_id:
+        ws.merge_range(1, 11, 1, 15, f"公示批次：{batch_id}", f["line"])
+    ws.merge_range(1, 16, 1, last, f"填报日期：{chinese_date(issued_on)}", f["line"])
+    _headers(ws, f["head"])
+    ws.set_row(2, 24)
+    ws.set_row(3, 36)
+    return 4
+
+
+def _class_rows(
+    ws: Any, f: dict[str, Any], rows: pl.DataFrame, r: int, reason_col: int | None = None
+) -> int:
+    i = 0
+    for row in rows.iter_rows(named=True):
+        for part in _parts(row):
+            i += 1
+            rate = part.get("rate_fen")
+            values: list[tuple[Any, Any]] = [
+                (i, f["center"]),
+                (row["institution"], f["wrap"]),
+                (row["major"] + (f"（{row['level']}）" if row.get("level") else ""), f["wrap"]),
+                (row["class_id"], f["cell"]),
+                (row["planned_start"], f["day"]),
+                (row["planned_end"], f["day"]),
+                (row["months"], f["cell"]),
+                (_yuan(rate) if rate is not None else "", f["money"]),
+                *((part[c], f["cell"]) for c in COUNTS[:6]),
+                (part["subsidised"], f["cell"]),
+                (_yuan(part["proposed_fen"]), f["money"]),
+                (float(part["attendance_deduction_rate"]), f["percent"]),
+                (_yuan(part["attendance_deduction_fen"]), f["money"]),
+                (float(part["violation_rate"]), f["percent"]),
+                (_yuan(part["violation_deduction_fen"]), f["money"]),
+                (_yuan(part["total_deduction_fen"]), f["money"]),
+                (_yuan(part["actual_fen"]), f["money"]),
+                ("是" if part["materials_failed"] == 0 else "否", f["cell"]),
+            ]
+            if reason_col is not None:
+                values.append((reason(row), f["wrap"]))
+            _write_values(ws, r, values)
+            r += 1
+    return r
+
+
+def _write_values(ws: Any, r: int, values: list[tuple[Any, Any]]) -> None:
+    for col, (value, fmt) in enumerate(values):
+        if hasattr(value, "year"):
+            ws.write_datetime(r, col, _datetime(value), fmt)
+        elif isinstance(value, str):
+            ws.write_string(r, col, value, fmt)  # never a formula
+        else:
+            ws.write(r, col, value, fmt)
+
+
+def _total_row(ws: Any, f: dict[str, Any], rows: pl.DataFrame, r: int, label: str) -> None:
+    ws.merge_range(r, 0, r, 7, label, f["bold"])
+    for col, column in zip(range(8, 15), COUNTS, strict=True):
+        ws.write(r, col, int(rows[column].sum()) if rows.height else 0, f["bold"])
+    money = {
+        15: "proposed_fen",
+        17: "attendance_deduction_fen",
+        19: "violation_deduction_fen",
+        20: "total_deduction_fen",
+        21: "actual_fen",
+    }
+    for col in range(15, LAST + 1):
+        if col in money:
+            total = int(rows[money[col]].sum()) if rows.height else 0
+            ws.write(r, col, _yuan(total), f["bold_money"])
+        else:
+            ws.write_blank(r, col, None, f["bold"])
+
+
+def _sign_off(ws: Any, f: dict[str, Any], r: int) -> None:
+    """The annex's two bordered sign-off boxes: the employment service's and the
+    institution's, each with 负责人（签字）, 盖章 and the date."""
+    for first, last, who in ((0, 14, "就业和人才服务部意见"), (15, LAST, "培训机构意见")):
+        ws.merge_range(
+            r, first, r + 3, last,
+            f"{who}：\n\n负责人：(签字)                    (盖章)\n"
+            "                                        年    月    日",
+            f["sign"],
+        )  # fmt: skip
+
+
+def _columns(ws: Any) -> None:
+    # narrow enough that one page wide stays readable in print (about 70 %)
+    ws.set_column(0, 0, 4)
+    ws.set_column(1, 2, 15)
+    ws.set_column(3, 3, 8)
+    ws.set_column(4, 5, 10)
+    ws.set_column(6, 7, 7)
+    ws.set_column(8, 14, 6)
+    ws.set_column(15, 15, 11)
+    ws.set_column(16, 20, 8)
+    ws.set_column(21, 21, 11)
+    ws.set_column(22, 22, 6)
+    ws.freeze_panes(4, 4)
+
+
+def _notes_sheet(
+    wb: Any,
+    f: dict[str, Any],
+    frame: pl.DataFrame,
+    unit: str,
+    issued_on: dt.date,
+    batch_id: str | None,
+) -> None:
+    """核查说明: per class and rate, what the annex has no column for."""
+    ws = wb.add_worksheet("核查说明")
+    headers = [
+        "序号",
+        "班级编号",
+        "培训机构",
+        "补贴标准(月/人)",
+        "实际补贴人数",
+        "其他原因不予补贴人数",
+        "是否拨付",
+        "核查说明",
+    ]
+    last = len(headers) - 1
+    ws.set_row(0, 30)
+    ws.merge_range(0, 0, 0, last, "补贴核算表核查说明", f["title"])
+    ws.merge_range(
+        1, 0, 1, last,
+        f"填报单位：{unit}    " + (f"公示批次：{batch_id}    " if batch_id else "")
+        + f"填报日期：{chinese_date(issued_on)}",
+        f["line"],
+    )  # fmt: skip
+    ws.write_row(2, 0, headers, f["head"])
+    r, i = 3, 0
+    for row in frame.sort("class_id").iter_rows(named=True):
+        for part in _parts(row):
+            i += 1
+            rate = part.get("rate_fen")
+            _write_values(
+                ws,
+                r,
+                [
+                    (i, f["cell"]),
+                    (row["class_id"], f["cell"]),
+                    (row["institution"], f["wrap"]),
+                    (_yuan(rate) if rate is not None else "", f["money"]),
+                    (part["subsidised"], f["cell"]),
+                    (part["other_excluded"], f["cell"]),
+                    ("拨付" if row["payable"] else "暂不拨付", f["cell"]),
+                    (note(row, rate) or "—", f["wrap"]),
+                ],
+            )
+            r += 1
+    ws.set_column(0, 0, 5)
+    ws.set_column(1, 1, 11)
+    ws.set_column(2, 2, 24)
+    ws.set_column(3, 6, 12)
+    ws.set_column(7, 7, 50)
+    print_setup(ws, (2, 2), last, r)
 
 
 def _headers(ws: Any, fmt: Any) -> None:
     col = 0
     while col < len(ANNEX_COLUMNS):
         header, sub = ANNEX_COLUMNS[col]
-        if not header:
-            ws.write(1, col, "", fmt)
-            ws.write(2, col, sub, fmt)
-            col += 1
-            continue
-        if sub is None:
-            ws.merge_range(1, col, 2, col, header, fmt)
+        if not header or sub is None:
+            # the annex has 材料是否齐全 in its second row only: merged like the others
+            ws.merge_range(2, col, 3, col, header or sub, fmt)
             col += 1
             continue
         span = [c for c, (h, s) in enumerate(ANNEX_COLUMNS) if h == header]
-        ws.merge_range(1, span[0], 1, span[-1], header, fmt)
+        ws.merge_range(2, span[0], 2, span[-1], header, fmt)
         for c in span:
-            ws.write(2, c, ANNEX_COLUMNS[c][1], fmt)
+            ws.write(3, c, ANNEX_COLUMNS[c][1], fmt)
         col = span[-1] + 1
-    for i, header in enumerate(EXTRA_COLUMNS, start=len(ANNEX_COLUMNS)):
-        ws.merge_range(1, i, 2, i, header, fmt)
 
 
 def _datetime(value: Any) -> Any:
-    import datetime as dt
-
     return dt.datetime(value.year, value.month, value.day)

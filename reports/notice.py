@@ -22,31 +22,58 @@ import polars as pl
 
 from crosscheck import idnumber, policy
 from crosscheck.errors import CrosscheckError
-from crosscheck.reports import workbook
+from crosscheck.office import Office, for_region
+from crosscheck.reports import chinese_date, formats, print_setup, workbook
 from crosscheck.workdays import calendar
+
+
+@dataclass
+class Part:
+    """One public notice: the classes published on one day with one period end."""
+
+    published_on: dt.date
+    ends_on: dt.date
+    working_days: int
+    classes: pl.DataFrame
+    rows: pl.DataFrame
 
 
 @dataclass
 class Notice:
     batch_id: str
-    published_on: dt.date
-    ends_on: dt.date
     rows: pl.DataFrame  # per subsidised trainee, masked
     classes: pl.DataFrame  # per class: institution, people, proposed, deductions, actual
     withheld: pl.DataFrame  # classes of the batch that cannot be noticed, with the reason
     accounts: pl.DataFrame  # the batch's 补贴核算表 rows it was built from (checks.accounting)
+    parts: list[Part]  # one notice per publication day and period end, earliest first
+
+    @property
+    def period(self) -> str:
+        """Each notice's period, as people read it."""
+        return (
+            "；".join(
+                f"{p.published_on} 至 {p.ends_on}（{p.working_days}个工作日）" for p in self.parts
+            )
+            or "无（没有可公示的班级）"
+        )
 
 
-def period_end(published_on: dt.date, policy_ids: list[str]) -> dt.date:
-    """The last day of the notice period: the longest any of the batch's policies sets."""
-    cal = calendar()
+def working_days(policy_ids: list[str]) -> int:
+    """The notice period's length: the longest any of the policies sets (5 by default)."""
     days = [
         p.payout.notice_working_days.value
         for p in (policy.get(i) for i in policy_ids)
         if p.payout.notice_working_days
     ] or [5]
+    return max(days)
+
+
+def period_end(published_on: dt.date, policy_ids: list[str]) -> dt.date:
+    """The last day of the notice period, counted from the day it is published if that
+    is a working day, else from the next one."""
+    cal = calendar()
     first = published_on if cal.is_workday(published_on) else cal.next_workday(published_on)
-    n = max(days) - 1
+    n = working_days(policy_ids) - 1
     return cal.add_workdays(first, n) if n else first
 
 
@@ -97,16 +124,23 @@ def build(
         "total_deduction_fen",
         "actual_fen",
     ).sort("institution", "class_id")
-    days = list(published.values())
-    return Notice(
-        batch_id,
-        min(days),
-        max(ends.values(), default=min(days)),
-        rows,
-        classes,
-        withheld,
-        accounts,
-    )
+    parts = []
+    keyed = classes.filter(pl.col("published_on").is_not_null())
+    for (day, end), group in sorted(
+        keyed.group_by("published_on", "ends_on"), key=lambda g: (g[0][0], g[0][1])
+    ):
+        ids = group["class_id"].to_list()
+        policies = payable.filter(pl.col("class_id").is_in(ids))["policy_id"].unique().to_list()
+        parts.append(
+            Part(
+                day,
+                end,
+                working_days(policies),
+                group.sort("institution", "class_id"),
+                rows.filter(pl.col("class_id").is_in(ids)),
+            )
+        )
+    return Notice(batch_id, rows, classes, withheld, accounts, parts)
 
 
 def for_batch(
@@ -160,59 +194,78 @@ def for_batch(
     return build(batch_id, days, table, people), missing
 
 
-def write(path: Path, notice: Notice) -> None:
-    """The notice as an ``.xlsx``: one row per trainee, a 小计 per class, a 合计."""
+def write(path: Path, notice: Notice, office: Office | None = None) -> None:
+    """The notice as an ``.xlsx``: one sheet per notice (publication day), each with
+    公示单位, 发布日期, the period and where to object; one row per trainee with the
+    institution's name on every row, a 小计 per class and a 合计; portrait A4, one
+    page wide, the column headers on every page."""
 
     path.parent.mkdir(parents=True, exist_ok=True)
+    if office is None:
+        has = "region_code" in notice.accounts.columns and notice.accounts.height
+        office = for_region(notice.accounts["region_code"][0] if has else None)
     wb = workbook(path)
-    ws = wb.add_worksheet("公示名单")
-    title = wb.add_format({"bold": True, "font_size": 14})
-    head = wb.add_format({"bold": True, "border": 1, "align": "center"})
-    cell = wb.add_format({"border": 1})
-    money = wb.add_format({"border": 1, "num_format": "#,##0.00"})
-    bold_money = wb.add_format({"bold": True, "border": 1, "num_format": "#,##0.00"})
-    bold = wb.add_format({"bold": True, "border": 1})
-    ws.write(0, 0, f"职业技能培训补贴拟发放信息公示（批次 {notice.batch_id}）", title)
-    ws.write(
-        1,
-        0,
-        f"公示期：{notice.published_on:%Y年%m月%d日}至{notice.ends_on:%Y年%m月%d日}"
-        "（5个工作日）。公示期内如有异议，请向市公共就业服务部门反映。",
-    )
+    f = formats(wb)
     headers = ["序号", "培训机构名称", "班级编号", "培训专业", "姓名", "身份证号码", "补贴金额(元)"]
-    ws.write_row(3, 0, headers, head)
-    r, seq = 4, 0
-    for klass in notice.classes.iter_rows(named=True):
-        for person in notice.rows.filter(pl.col("class_id") == klass["class_id"]).iter_rows(
-            named=True
-        ):
-            seq += 1
-            ws.write_row(
-                r,
-                0,
-                [
-                    seq,
-                    person["institution"],
-                    person["class_id"],
-                    person["major"],
-                    person["name"],
-                    person["id_masked"],
-                ],
-                cell,
+    last = len(headers) - 1
+    several = len(notice.parts) > 1
+    parts: list[Part | None] = list(notice.parts) or [None]
+    for part in parts:
+        name = f"公示名单-{part.published_on:%m%d}" if part and several else "公示名单"
+        ws = wb.add_worksheet(name)
+        ws.set_row(0, 30)
+        ws.merge_range(0, 0, 0, last, "职业技能培训补贴拟发放信息公示", f["title"])
+        issued = chinese_date(part.published_on) if part else "—"
+        ws.merge_range(
+            1, 0, 1, last,
+            f"公示单位：{office.unit}    公示批次：{notice.batch_id}    发布日期：{issued}",
+            f["line"],
+        )  # fmt: skip
+        if part is None:
+            ws.merge_range(2, 0, 2, last, "本批次没有可公示的班级。", f["line"])
+            print_setup(ws, (3, 3), last, 2, landscape=False)
+            continue
+        ws.set_row(2, 32)
+        ws.merge_range(
+            2, 0, 2, last,
+            f"公示期：{chinese_date(part.published_on)}至{chinese_date(part.ends_on)}"
+            f"（{part.working_days}个工作日）。公示期内如有异议，请向{office.contact}反映。",
+            f["note"],
+        )  # fmt: skip
+        ws.write_row(3, 0, headers, f["head"])
+        r, seq = 4, 0
+        for klass in part.classes.iter_rows(named=True):
+            for person in part.rows.filter(pl.col("class_id") == klass["class_id"]).iter_rows(
+                named=True
+            ):
+                seq += 1
+                ws.write_number(r, 0, seq, f["cell"])
+                for col, key in enumerate(
+                    ("institution", "class_id", "major", "name", "id_masked"), start=1
+                ):
+                    ws.write_string(r, col, person[key], f["wrap"] if col == 1 else f["cell"])
+                ws.write_number(r, 6, person["amount_fen"] / 100, f["money"])
+                r += 1
+            if klass["total_deduction_fen"]:
+                ws.merge_range(r, 0, r, 5, f"{klass['class_id']} 扣减", f["cell"])
+                ws.write_number(r, 6, -klass["total_deduction_fen"] / 100, f["money"])
+                r += 1
+            ws.merge_range(
+                r, 0, r, 5, f"{klass['class_id']} 小计（{klass['subsidised']}人）", f["bold"]
             )
-            ws.write(r, 6, person["amount_fen"] / 100, money)
+            ws.write_number(r, 6, klass["actual_fen"] / 100, f["bold_money"])
             r += 1
-        if klass["total_deduction_fen"]:
-            ws.write(r, 1, f"{klass['class_id']} 扣减", cell)
-            ws.write(r, 6, -klass["total_deduction_fen"] / 100, money)
-            r += 1
-        ws.write(r, 1, f"{klass['class_id']} 小计（{klass['subsidised']}人）", bold)
-        ws.write(r, 6, klass["actual_fen"] / 100, bold_money)
-        r += 1
-    ws.write(r, 1, "合计", bold)
-    ws.write(r, 6, int(notice.classes["actual_fen"].sum()) / 100, bold_money)
-    ws.set_column(1, 1, 30)
-    ws.set_column(2, 3, 14)
-    ws.set_column(5, 5, 22)
-    ws.set_column(6, 6, 14)
+        ws.merge_range(r, 0, r, 5, "合计", f["bold"])
+        ws.write_number(r, 6, int(part.classes["actual_fen"].sum()) / 100, f["bold_money"])
+        r += 2
+        ws.merge_range(r, 4, r, last, office.unit, f["line"])
+        ws.merge_range(r + 1, 4, r + 1, last, issued, f["line"])
+        ws.set_column(0, 0, 5)
+        ws.set_column(1, 1, 26)
+        ws.set_column(2, 2, 10)
+        ws.set_column(3, 3, 14)
+        ws.set_column(4, 4, 9)
+        ws.set_column(5, 5, 20)
+        ws.set_column(6, 6, 13)
+        print_setup(ws, (3, 3), last, r + 1, landscape=False)
     wb.close()

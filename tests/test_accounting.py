@@ -13,6 +13,7 @@ import pytest
 
 from crosscheck import warehouse
 from crosscheck.checks import accounting, runner
+from crosscheck.office import Office
 from crosscheck.reports import accounting as sheet
 from crosscheck.reports import notice
 
@@ -240,11 +241,172 @@ def test_sheet_headers_are_the_annex_headers(
     sheet.write(path, frame)
     ws = openpyxl.load_workbook(path).active
     assert ws is not None
-    for row, cells in enumerate(annex, start=2):
+    # title, then 填报单位 / 填报日期, then the annex's two header rows
+    for row, cells in enumerate(annex, start=3):
         for col, text in enumerate(cells, start=1):
             if text:
-                assert ws.cell(row, col).value == text, (row, col)
-    assert ws.cell(4, 4).value == "K3"
-    assert ws.cell(4, 16).value == 2000 * 4  # 拟补贴金额(元)
-    assert ws.cell(5, 1).value == "合计"
-    assert "Q2:T2" in {str(r) for r in ws.merged_cells.ranges}  # 扣减金额 spans four columns
+                # 材料是否齐全 is merged over both header rows: its text is in the top cell
+                shown = ws.cell(row, col).value or ws.cell(row - 1, col).value
+                assert shown == text, (row, col)
+    assert ws.cell(5, 4).value == "K3"
+    assert ws.cell(5, 16).value == 2000 * 4  # 拟补贴金额(元)
+    assert ws.cell(6, 1).value == "合计"
+    assert "Q3:T3" in {str(r) for r in ws.merged_cells.ranges}  # 扣减金额 spans four columns
+
+
+def _sheet_frame(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Two Fushun classes: K4 payable (2 trainees), K5 blocked (not accepted)."""
+    for class_id in ("K4", "K5"):
+        _class(con, class_id)
+        _roster(con, class_id, [f"{class_id}A", f"{class_id}B"])
+        _exam(con, class_id, f"{class_id}A", "skill_level")
+        _exam(con, class_id, f"{class_id}B", "special_ability")
+    _finding(con, "K5", None, "NOT_ACCEPTED", "block")
+    runner.class_params(con)
+    con.execute("CREATE OR REPLACE TEMP TABLE _scope AS SELECT class_id FROM classes")
+    return accounting.describe(con, accounting.compute(con, AS_OF))
+
+
+def _cells(ws: Any) -> list[list[Any]]:
+    return [list(r) for r in ws.iter_rows(values_only=True)]
+
+
+def test_a_withheld_class_is_shown_apart_and_never_in_the_total(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """Issue 13, item 1: the 合计 is what is to be paid. A class that may not be paid
+    (a block stands) is listed on its own sheet with its reason, not summed in."""
+    import openpyxl
+
+    frame = _sheet_frame(con)
+    path = tmp_path / "acc.xlsx"
+    sheet.write(path, frame)
+    book = openpyxl.load_workbook(path)
+    main = book.worksheets[0]
+    rows = _cells(main)
+    assert not any("K5" in r for r in rows)
+    total = next(r for r in rows if r[0] == "合计")
+    assert total[21] == (2000 + 1500) * 4  # K4 only: 实际补贴金额(元)
+    assert total[8] == 2  # 开班人数 of K4 only
+    assert any("暂不拨付" in str(c) and "未计入合计" in str(c) for r in rows for c in r if c)
+    held = book["暂不拨付"]
+    held_rows = _cells(held)
+    k5 = [r for r in held_rows if "K5" in r]  # one row per rate
+    assert sum(r[21] for r in k5) == (2000 + 1500) * 4
+    assert all(any("未通过结课验收" in str(c) for c in r if c) for r in k5)
+
+
+def test_the_sheet_has_exactly_the_annex_columns_and_a_second_sheet_of_notes(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """The annex has 23 columns; crosscheck's 其他原因不予补贴人数 and 核查说明 go to a
+    sheet 核查说明, 材料是否齐全 is merged over both header rows like its neighbours,
+    and the title is the annex's own (no added 免费)."""
+    import openpyxl
+
+    frame = _sheet_frame(con)
+    path = tmp_path / "acc.xlsx"
+    sheet.write(path, frame, unit="抚顺市就业和人才服务中心", issued_on=dt.date(2025, 1, 9))
+    book = openpyxl.load_workbook(path)
+    main = book.worksheets[0]
+    assert main.max_column == 23
+    assert main.cell(1, 1).value == "抚顺市高校毕业生专业转换及技能提升培训补贴核算表"
+    header = next(r for r in range(1, 6) if main.cell(r, 1).value == "序号")
+    assert f"W{header}:W{header + 1}" in {str(r) for r in main.merged_cells.ranges}
+    assert main.cell(header, 23).value == "材料是否齐全"
+    line = " ".join(str(c) for c in _cells(main)[header - 2] if c)
+    assert "填报单位：抚顺市就业和人才服务中心" in line
+    assert "填报日期：2025年01月09日" in line
+    notes = book["核查说明"]
+    found = _cells(notes)
+    assert "其他原因不予补贴人数" in found[2]
+    assert any("K5" in r for r in found)
+    assert any("K4" in r for r in found)
+
+
+def test_the_sheet_is_set_up_for_printing(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    """Landscape A4, one page wide, header rows repeated, page numbers in the footer."""
+    import openpyxl
+
+    path = tmp_path / "acc.xlsx"
+    sheet.write(path, _sheet_frame(con))
+    ws = openpyxl.load_workbook(path).worksheets[0]
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.page_setup.paperSize == 9  # A4
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight) == (1, 0)  # 1: default
+    assert ws.print_title_rows
+    assert "&P" in ws.oddFooter.center.text
+
+
+def _notice_inputs(
+    days: dict[str, dt.date], blocked: set[str]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    classes = sorted(days)
+    accounts = pl.DataFrame(
+        {
+            "class_id": classes,
+            "policy_id": ["fushun-2023"] * len(classes),
+            "institution": [f"机构{c}" for c in classes],
+            "major": ["电子商务师"] * len(classes),
+            "region_code": ["210400"] * len(classes),
+            "noticeable": [c not in blocked for c in classes],
+            "subsidised": [1] * len(classes),
+            "proposed_fen": [800_000] * len(classes),
+            "total_deduction_fen": [0] * len(classes),
+            "actual_fen": [800_000] * len(classes),
+        }
+    )
+    people = pl.DataFrame(
+        {
+            "class_id": classes,
+            "seq": [1] * len(classes),
+            "name": ["张三"] * len(classes),
+            "id_number": ["210102199003071233"] * len(classes),
+            "excluded": [None] * len(classes),
+            "amount_fen": [800_000] * len(classes),
+        },
+        schema_overrides={"excluded": pl.String},
+    )
+    return accounts, people
+
+
+def test_the_notice_period_belongs_to_the_classes_on_the_notice() -> None:
+    """Issue 13, item 2: a withheld class published earlier lends the notice neither
+    its start nor its end. Thu 9 Jan 2025 + 5 working days ends Wed 15 Jan."""
+    accounts, people = _notice_inputs(
+        {"P1": dt.date(2025, 1, 9), "W1": dt.date(2025, 1, 2)}, blocked={"W1"}
+    )
+    result = notice.build(
+        "B1", {"P1": dt.date(2025, 1, 9), "W1": dt.date(2025, 1, 2)}, accounts, people
+    )
+    assert [(p.published_on, p.ends_on) for p in result.parts] == [
+        (dt.date(2025, 1, 9), dt.date(2025, 1, 15))
+    ]
+
+
+def test_classes_published_on_different_days_get_one_notice_each(tmp_path: Path) -> None:
+    import openpyxl
+
+    days = {"P1": dt.date(2025, 1, 9), "P2": dt.date(2025, 1, 13)}
+    accounts, people = _notice_inputs(days, blocked=set())
+    result = notice.build("B1", days, accounts, people)
+    assert [(p.published_on, p.ends_on, p.classes["class_id"].to_list()) for p in result.parts] == [
+        (dt.date(2025, 1, 9), dt.date(2025, 1, 15), ["P1"]),
+        (dt.date(2025, 1, 13), dt.date(2025, 1, 17), ["P2"]),
+    ]
+    path = tmp_path / "n.xlsx"
+    notice.write(
+        path,
+        result,
+        office=Office("抚顺市就业和人才服务中心", "抚顺市新抚区XX路1号", "024-00000000"),
+    )
+    book = openpyxl.load_workbook(path)
+    assert len(book.worksheets) == 2
+    first = " ".join(str(c) for r in book.worksheets[0].iter_rows(values_only=True) for c in r if c)
+    assert "2025年01月09日至2025年01月15日（5个工作日）" in first
+    assert "2025年01月13日" not in first
+    assert "公示单位：抚顺市就业和人才服务中心" in first
+    assert "024-00000000" in first
+    assert "抚顺市新抚区XX路1号" in first
+    assert "发布日期：2025年01月09日" in first

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -243,14 +244,19 @@ def test_cli_payout_fills_the_accounting_table_like_the_truth(
     for expected in truth.filter(pl.col("class_id").is_in(chosen)).iter_rows(named=True):
         for column in columns:
             assert got[expected["class_id"]][column] == expected[column], column
-    ws = openpyxl.load_workbook(xlsx).active
-    assert ws is not None
-    lines: dict[str, list[int]] = {}  # a class has one line per rate
-    for r in range(4, ws.max_row + 1):
-        if ws.cell(r, 4).value in chosen:
-            lines.setdefault(ws.cell(r, 4).value, []).append(r)
+    book = openpyxl.load_workbook(xlsx)
+    # a class to be paid is on the policy's sheet, a withheld one on 暂不拨付 (issue 13)
+    lines: dict[str, list[tuple[Any, int]]] = {}  # a class has one line per rate
+    for ws in book.worksheets:
+        for r in range(5, ws.max_row + 1):
+            if ws.cell(r, 4).value in chosen:
+                lines.setdefault(ws.cell(r, 4).value, []).append((ws, r))
     for expected in truth.filter(pl.col("class_id").is_in(chosen)).iter_rows(named=True):
-        mine = lines[expected["class_id"]]
+        found = lines[expected["class_id"]]
+        ws = found[0][0]
+        mine = [r for _, r in found]
+        paid = got[expected["class_id"]]["payable"]
+        assert ws.title == ("补贴核算表-抚顺2023" if paid else "暂不拨付")
         assert sum(ws.cell(r, 9).value for r in mine) == expected["opened"]  # 开班人数
         assert sum(ws.cell(r, 15).value for r in mine) == expected["subsidised"]  # 实际补贴人数
         actual = sum(round(ws.cell(r, 22).value * 100) for r in mine)  # 实际补贴金额(元)
@@ -340,10 +346,14 @@ def test_cli_notice_lists_masked_trainees_and_the_period_end(
     assert code == 0, output
     assert not FULL_ID.search(output)
     data = json.loads(output[: output.rindex("}") + 1])
-    assert data["ends_on"] == str(filed["ends_on"].max())  # the world's own reckoning
+    own = dict(zip(filed["class_id"], filed["ends_on"], strict=True))
+    # one notice per publication day and end, each with only its own classes' period
+    # (the world's own reckoning); a withheld class lends it nothing (issue 13, item 2)
+    assert data["notices"]
+    for part in data["notices"]:
+        assert {own[c].isoformat() for c in part["classes"]} == {part["ends_on"]}
     listed = {c["class_id"] for c in data["classes"]} | {c["class_id"] for c in data["withheld"]}
     assert listed == set(filed["class_id"].to_list())
-    own = dict(zip(filed["class_id"], filed["ends_on"], strict=True))
     for klass in data["classes"]:
         assert klass["ends_on"] == own[klass["class_id"]].isoformat()
         people = [t for t in data["trainees"] if t["class_id"] == klass["class_id"]]
@@ -353,6 +363,7 @@ def test_cli_notice_lists_masked_trainees_and_the_period_end(
     ws = openpyxl.load_workbook(xlsx).active
     assert ws is not None
     assert ws.cell(4, 6).value == "身份证号码"
+    assert str(ws.cell(2, 1).value).startswith("公示单位：")
     assert not any(
         FULL_ID.search(str(c)) for row in ws.iter_rows(values_only=True) for c in row if c
     )

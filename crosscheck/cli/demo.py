@@ -290,13 +290,13 @@ def demo() -> None:
         listing, missing = notice.for_batch(con, batch, None, None, as_of)
         table = listing.accounts
         accounts_xlsx = reports_dir / f"补贴核算表-{batch}.xlsx"
-        sheet.write(accounts_xlsx, table)
+        sheet.write(accounts_xlsx, table, issued_on=as_of, batch_id=batch)
         notice_xlsx = reports_dir / f"公示名单-{batch}.xlsx"
         notice.write(notice_xlsx, listing)
         total = int(listing.classes["actual_fen"].sum())
         out.print(
             f"  批次 {batch}：{listing.classes.height} 个班、{listing.rows.height} 名学员公示，"
-            f"补贴 {total / 100:,.2f} 元；公示期至 {listing.ends_on}；"
+            f"补贴 {total / 100:,.2f} 元；公示期 {listing.period}；"
             f"暂不公示 {listing.withheld.height + len(missing)} 个班"
         )
     finally:

@@ -156,7 +156,7 @@ def payout(
     if xlsx is not None:
         from crosscheck.reports import accounting as sheet
 
-        sheet.write(xlsx, table)
+        sheet.write(xlsx, table, issued_on=day)
         out.print(f"补贴核算表已写出：{xlsx}（{table.height} 个班）")
     worst = max((r.exit_code for r in results), key=lambda c: {0: 0, 3: 1, 1: 2}[c])
     raise typer.Exit(worst)
@@ -189,8 +189,16 @@ def notice(
     if as_json:
         payload = {
             "batch_id": batch_id,
-            "published_on": result.published_on.isoformat(),
-            "ends_on": result.ends_on.isoformat(),
+            # one notice per publication day and period end
+            "notices": [
+                {
+                    "published_on": p.published_on.isoformat(),
+                    "ends_on": p.ends_on.isoformat(),
+                    "working_days": p.working_days,
+                    "classes": p.classes["class_id"].to_list(),
+                }
+                for p in result.parts
+            ],
             "trainees": result.rows.to_dicts(),
             "classes": result.classes.to_dicts(),
             "withheld": result.withheld.to_dicts() + [{"class_id": c} for c in missing],
@@ -201,7 +209,7 @@ def notice(
             f"公示批次 {batch_id}：{result.classes.height} 个班、{result.rows.height} 名学员，"
             f"补贴金额合计 {int(result.classes['actual_fen'].sum()) / 100:,.2f} 元"
         )
-        out.print(f"公示期：{result.published_on} 至 [bold]{result.ends_on}[/]（5个工作日）")
+        out.print(f"公示期：[bold]{result.period}[/]")
         table_view = Table("培训机构名称", "班级编号", "姓名", "身份证号码", "补贴金额(元)")
         for row in result.rows.head(30).iter_rows(named=True):
             table_view.add_row(

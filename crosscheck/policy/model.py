@@ -165,6 +165,7 @@ class Payout(_Strict):
     certificate_required: Param[bool] | None = None
     certification_subsidy: Param[Literal["included", "separate_first_only"]] | None = None
     accounting_table: Param[Literal["fushun_annex_8"]] | None = None
+    accounting_title: Param[str] | None = None  # the annex's own title for the 核算表
     excluded_in_table: Param[list[str]] | None = None
     violation_deduction: Param[Literal["percent_of_proposed"]] | None = None
     shortage_uplift: Param[Decimal] | None = None
@@ -204,6 +205,7 @@ class Policy(_Strict):
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str
+    short_name: str | None = Field(default=None, max_length=12)  # 抚顺2023: what people read
     document: str | None = None
     seed: str
     programme: str | None = None  # None: applies to every programme in its jurisdiction
@@ -218,6 +220,11 @@ class Policy(_Strict):
     majors: Param[list[Major]] | None = None
     rules: dict[str, RuleSetting] = Field(default_factory=dict)
     _version: str = PrivateAttr(default="")
+
+    @property
+    def label(self) -> str:
+        """The name people read (抚顺2023), else the id."""
+        return self.short_name or self.id
 
     @property
     def version(self) -> str:
