@@ -71,6 +71,18 @@ def as_of_date(text: str | None, *, field: str = "核查日期") -> dt.date:
     return day
 
 
+def month_text(text: str, *, field: str = "月份") -> str:
+    """A month as ``YYYY-MM``: a wrong shape and a month that does not exist (2025-13)
+    are said apart."""
+    import re
+
+    if not re.fullmatch(r"\d{4}-\d{2}", text):
+        raise CrosscheckError(f"{field} “{text[:20]}” 格式应为 YYYY-MM，如 2025-09")
+    if not 1 <= int(text[5:]) <= 12:
+        raise CrosscheckError(f"{field} “{text}” 不存在：月份应为 01 至 12")
+    return text
+
+
 def output_file(path: Path, *, option: str = "--out") -> Path:
     """Refuse, before any work is done, an output path that cannot be a file: a
     directory, a path under a file, or a folder crosscheck may not write in."""

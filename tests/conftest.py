@@ -30,13 +30,19 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    """Run the installed entry point as a user would (exit status, stdout, stderr)."""
+def run_cli(
+    *args: str, home: Path, columns: str | None = "120"
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed entry point as a user would (exit status, stdout, stderr);
+    ``columns=None``: no COLUMNS at all, as in a pipe or a scheduler's log."""
+    env = {"CROSSCHECK_HOME": str(home), "PATH": "/usr/bin:/bin"}
+    if columns is not None:
+        env["COLUMNS"] = columns
     return subprocess.run(
         [sys.executable, "-c", "from crosscheck.cli import main; main()", *args],
         capture_output=True,
         text=True,
-        env={"CROSSCHECK_HOME": str(home), "PATH": "/usr/bin:/bin", "COLUMNS": "120"},
+        env=env,
         cwd=REPO,
         check=False,
     )

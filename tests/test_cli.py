@@ -157,3 +157,35 @@ def test_a_misspelled_policy_key_names_file_and_key(home: Path, tmp_path: Path) 
     assert str(path) in result.stderr
     assert "class_rules.max_trainee" in result.stderr
     assert "max_trainees" in result.stderr
+
+
+def test_piped_output_is_not_cut_at_80_columns(home: Path) -> None:
+    """Issue 13, CLI: a path, an ID or a message is not wrapped when the output is not
+    a terminal (a log, a pipe)."""
+    done = run_cli("policy", "show", "fushun-2023", home=home, columns=None)
+    assert done.returncode == 0
+    assert "有效期：2023-12-22 至 2025-12-31（001 发文日期 2023-12-22；§1 “2025年底前”）" in (
+        done.stdout
+    )
+    deep = home / ("很长的目录名称 " * 6) / "deeper still and longer" / "crosscheck.duckdb"
+    refused = run_cli("db", "status", "--db", str(deep), home=home, columns=None)
+    assert refused.returncode == 2
+    assert str(deep) in refused.stderr
+
+
+def test_an_id_number_that_is_not_one_is_bad_input(home: Path) -> None:
+    """`id check abc` is not a number with problems but not a number at all: exit 2.
+    A mistyped number (a digit short) is still explained, exit 1."""
+    for text in ("abc", "21010219900307123@", "-", "X10102199003071233"):
+        done = run_cli("id", "check", text, home=home)
+        assert done.returncode == 2, text
+        assert "不是身份证号码" in done.stderr
+    assert run_cli("id", "check", "21010219900307123", home=home).returncode == 1
+
+
+def test_a_month_that_does_not_exist_is_named_as_such(runner: CliRunner, home: Path) -> None:
+    done = run_cli(
+        "report", "monthly", "--month", "2025-13", "--out", str(home / "m.xlsx"), home=home
+    )
+    assert done.returncode == 2
+    assert "不存在" in done.stderr or "无效" in done.stderr, done.stderr

@@ -29,8 +29,20 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+
+
+def _console(stderr: bool = False) -> Console:
+    """A terminal gets rich's layout at its width. A pipe, a file or a scheduler's log
+    gets lines that are never wrapped (an ID number, a path or a message cut at 80
+    columns cannot be searched for) and tables laid out wide (issue 13)."""
+    stream = sys.stderr if stderr else sys.stdout
+    if stream.isatty() or os.environ.get("COLUMNS"):
+        return Console(stderr=stderr, highlight=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=160)
+
+
+out = _console()
+err = _console(stderr=True)
 
 
 def _version(value: bool) -> None:

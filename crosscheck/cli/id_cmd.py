@@ -10,7 +10,7 @@ from rich.table import Table
 
 from crosscheck import idnumber
 from crosscheck.cli import out
-from crosscheck.errors import as_of_date
+from crosscheck.errors import CrosscheckError, as_of_date
 
 app = typer.Typer(help="身份证号码（GB 11643-1999）校验与解读。", no_args_is_help=True)
 
@@ -49,6 +49,12 @@ def check(
     退出状态：0 有效，1 无效，2 输入错误。
     """
     ref = as_of_date(as_of, field="参照日期") if as_of is not None else None
+    shown = idnumber.normalize(number)
+    if not shown or not all(c.isdigit() or c == "X" for c in shown) or not shown[:1].isdigit():
+        # not a mistyped number but not a number at all: the user's input is wrong
+        # never echo a control character back to the terminal
+        seen = "".join(c if c.isprintable() else f"U+{ord(c):04X}" for c in number[:30])
+        raise CrosscheckError(f"“{seen}”不是身份证号码：应为 18 位（末位可为 X）或 15 位数字")
     result = idnumber.check(number, as_of=ref)
     data = explain(result, reveal=reveal)
     if as_json:

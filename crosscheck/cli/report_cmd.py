@@ -15,7 +15,7 @@ from rich.table import Table
 from crosscheck import warehouse
 from crosscheck.cli import out
 from crosscheck.cli.db_cmd import DbOption
-from crosscheck.errors import CrosscheckError, as_of_date, output_file
+from crosscheck.errors import CrosscheckError, as_of_date, month_text, output_file
 from crosscheck.paths import default_warehouse
 
 report_app = typer.Typer(help="报告：全省月度报告。", no_args_is_help=True)
@@ -84,6 +84,8 @@ def monthly_report(
     from crosscheck.reports.publish import default_path, open_published
 
     output_file(out_path)
+    if month is not None:
+        month_text(month)
     if city is not None and not re.fullmatch(r"\d{4}", city):
         raise CrosscheckError(f"--city “{city[:20]}”应为 4 位城市代码，如 2104（抚顺市）")
     if policy_id is not None:
@@ -100,10 +102,6 @@ def monthly_report(
         chosen = month or (months[0] if months else None)
         if chosen is None:
             raise CrosscheckError("已发布的数据中没有任何班级")
-        try:
-            dt.date.fromisoformat(chosen + "-01")
-        except ValueError as exc:
-            raise CrosscheckError(f"月份 “{chosen}” 格式应为 YYYY-MM") from exc
         f = monthly.Filters(chosen, city, policy_id)
         if city is not None and city not in monthly.cities(con):
             known = "、".join(monthly.cities(con)) or "无"

@@ -38,7 +38,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
-from crosscheck.errors import CrosscheckError
+from crosscheck.errors import CrosscheckError, month_text
 from crosscheck.reports import monthly, publish
 from crosscheck.service.auth import Principal, load_tokens
 from crosscheck.service.ondemand import OnDemand
@@ -228,9 +228,9 @@ def create_app(
                 raise HTTPException(404, "没有任何班级数据")
             month = found[0]
         try:
-            dt.date.fromisoformat(month + "-01")
-        except ValueError as exc:
-            raise HTTPException(422, f"月份 “{month}” 格式应为 YYYY-MM") from exc
+            month_text(month)
+        except CrosscheckError as exc:
+            raise HTTPException(422, str(exc)) from exc
         return monthly.Filters(month, city or None, policy or None)
 
     @app.get("/health", include_in_schema=False)
