@@ -137,7 +137,13 @@ def nightly(
                 stale[name] = str(state.message or "failed")
                 logger.warning("registry %s is down: its data stays as of its last pull", name)
     else:
-        logger.warning("no registry URL (CROSSCHECK_REGISTRY_URL): re-checking on current data")
+        # nothing pulled is not a success: every source is named as stale, and why
+        why = "未配置登记库接口地址（--registry-url 或 CROSSCHECK_REGISTRY_URL），本次未拉取"
+        stale = dict.fromkeys(SOURCES, why)
+        logger.warning(
+            "no registry URL (CROSSCHECK_REGISTRY_URL): nothing pulled, re-checking on the "
+            "data already held; every source is stale"
+        )
     checked = recheck(db, check_day, run_id)
     summary = {
         "as_of": check_day,

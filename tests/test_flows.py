@@ -196,6 +196,29 @@ def test_a_registry_that_is_down_makes_the_night_partial(
     assert dt.date.fromisoformat(result["as_of"]) == dt.date.fromisoformat(SMALL_AS_OF)
 
 
+def test_a_night_without_a_registry_says_nothing_was_pulled(
+    prefect_env: str,
+    small_published: dict[str, Path],
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 13, item 5: a night with no registry address pulled nothing. It is not a
+    success with "stale: none": every source is named as not pulled, and why."""
+    from crosscheck.flows.nightly import nightly
+    from crosscheck.ingest.sources import SOURCES
+
+    monkeypatch.setenv("PREFECT_LOGGING_TO_API_ENABLED", "false")
+    monkeypatch.delenv("CROSSCHECK_REGISTRY_URL", raising=False)
+    home.mkdir(parents=True, exist_ok=True)
+    db = home / "crosscheck.duckdb"
+    shutil.copy(small_published["db"], db)
+    result = nightly(db=str(db), as_of=SMALL_AS_OF)
+    assert result["status"] == "partial"
+    assert set(result["stale_sources"]) == set(SOURCES)
+    assert all("未配置登记库接口地址" in why for why in result["stale_sources"].values())
+    assert result["classes"] > 0
+
+
 def test_opening_payout_and_monthly_flows(
     prefect_env: str,
     small_published: dict[str, Path],
@@ -235,10 +258,12 @@ def test_opening_payout_and_monthly_flows(
     paid = payout_batch(batch["batch_id"][0], as_of=SMALL_AS_OF, db=str(db))
     sheet = openpyxl.load_workbook(paid["accounting_xlsx"]).active
     assert sheet is not None
-    assert sheet.cell(2, 9).value == "开班人数"
+    assert sheet.cell(3, 9).value == "开班人数"  # title, 填报单位 line, then the headers
     listing = openpyxl.load_workbook(paid["notice_xlsx"]).active
     assert listing is not None
-    assert "公示期" in str(listing.cell(2, 1).value)
+    assert "公示单位" in str(listing.cell(2, 1).value)
+    assert "公示期" in str(listing.cell(3, 1).value)
+    assert paid["notices"]
     assert paid["classes"] + len(paid["withheld"]) == batch["len"][0]
     report = monthly_report(month=paid["notice_ends_on"][:7])
     # the monthly flow purges what the retention periods allow (2022 payments: over 3
@@ -291,6 +316,11 @@ def test_the_prefect_server_serve_starts_needs_its_auth_string_and_dies_with_it(
         user, password = auth.split(":", 1)
         allowed = httpx.post(f"{api}/flow_runs/filter", json={}, auth=(user, password))
         assert allowed.status_code == 200
+        # the UI served on this port talks to this port's API, not to :4200 (issue 13,
+        # item 4): the page's settings name it
+        ui = httpx.get(f"http://127.0.0.1:{port}/ui-settings", auth=(user, password))
+        assert ui.status_code == 200, ui.text
+        assert ui.json()["api_url"] == api
     finally:
         parent.send_signal(signal.SIGKILL)
         parent.wait()

@@ -94,7 +94,14 @@ def start_prefect_server(port: int) -> subprocess.Popen[bytes]:
         ],
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
-        env={**os.environ, "PREFECT_SERVER_API_HOST": "127.0.0.1"},
+        env={
+            **os.environ,
+            "PREFECT_SERVER_API_HOST": "127.0.0.1",
+            "PREFECT_SERVER_API_PORT": str(port),
+            # the UI's own page asks this address for its data: without it, a server
+            # on any port but 4200 shows an empty UI (issue 13, item 4)
+            "PREFECT_UI_API_URL": f"http://127.0.0.1:{port}/api",
+        },
         start_new_session=True,
         preexec_fn=_die_with_parent,
     )
@@ -245,6 +252,12 @@ def serve(
             while thread.is_alive():
                 thread.join(0.5)
             return
+        if not (registry_url or os.environ.get("CROSSCHECK_REGISTRY_URL")):
+            err.print(
+                "[yellow]未配置登记库接口地址[/]（--registry-url 或 CROSSCHECK_REGISTRY_URL）："
+                "每晚任务不拉取任何登记库，只按仓库中已有的数据复查，"
+                "运行记为 partial 并列出未拉取的来源"
+            )
         if not os.environ.get("PREFECT_API_URL"):
             out.print(f"启动 Prefect 服务器（127.0.0.1:{prefect_port}）……")
             server = start_prefect_server(prefect_port)
