@@ -20,17 +20,12 @@ import duckdb
 
 from crosscheck import idnumber
 from crosscheck.checks import runner
-from crosscheck.rules import RULES
+from crosscheck.rules import RULES, Severity
 
 VERDICT_EXIT = {"approve": 0, "reject": 1, "review": 3}
 VERDICT_LABELS = {"approve": "通过", "reject": "不通过", "review": "需人工复核"}
-SEVERITY_LABELS = {
-    "block": "阻断",
-    "exclude": "不予补贴",
-    "review": "人工复核",
-    "deduct": "扣减",
-    "rate": "调整补贴标准",
-}
+# one set of severity names everywhere (the pages' scripts carry the same words)
+SEVERITY_LABELS = {s.value: s.label for s in Severity}
 STAGE_SETS = {"opening": ("identity", "opening"), "payout": ("identity", "opening", "payout")}
 _ID = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 

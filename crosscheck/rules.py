@@ -20,11 +20,11 @@ class Severity(StrEnum):
     @property
     def label(self) -> str:
         return {
-            "block": "拦截",
-            "exclude": "不计补贴",
+            "block": "阻断",
+            "exclude": "不予补贴",
             "deduct": "扣减",
             "review": "人工复核",
-            "rate": "调整标准",
+            "rate": "调整补贴标准",
         }[self.value]
 
 
