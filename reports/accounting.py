@@ -217,13 +217,25 @@ def _class_rows(
                 (_yuan(part["violation_deduction_fen"]), f["money"]),
                 (_yuan(part["total_deduction_fen"]), f["money"]),
                 (_yuan(part["actual_fen"]), f["money"]),
-                ("是" if part["materials_failed"] == 0 else "否", f["cell"]),
+                ("是" if part["materials_failed"] == 0 else "否", f["center"]),
             ]
+            # xlsxwriter does not size rows: a wrapped name gets the lines it needs
+            major = str(values[2][0])
+            lines = max(_lines(str(row["institution"]), 15), _lines(major, 15))
+            if lines > 1:
+                ws.set_row(r, 13 * lines)
             if reason_col is not None:
                 values.append((reason(row), f["wrap"]))
             _write_values(ws, r, values)
             r += 1
     return r
+
+
+def _lines(text: str, width: int) -> int:
+    """Printed lines of ``text`` in a column ``width`` characters wide (a CJK
+    character takes two)."""
+    cells = sum(2 if ord(c) > 0x2E80 else 1 for c in text)
+    return max(1, -(-cells // (width - 1)))
 
 
 def _write_values(ws: Any, r: int, values: list[tuple[Any, Any]]) -> None:
