@@ -70,5 +70,11 @@ def print_setup(
     ws.set_footer("&C第 &P 页，共 &N 页")
 
 
+def column_widths(ws: Any, widths: list[float]) -> None:
+    """Each column's width, from the first."""
+    for col, width in enumerate(widths):
+        ws.set_column(col, col, width)
+
+
 def chinese_date(day: Any) -> str:
     return f"{day:%Y年%m月%d日}"

@@ -22,7 +22,7 @@ from typing import Any
 import polars as pl
 
 from crosscheck import policy
-from crosscheck.reports import chinese_date, formats, print_setup, workbook
+from crosscheck.reports import chinese_date, column_widths, formats, print_setup, workbook
 
 # (header, sub-header or None, frame column or None)
 ANNEX_COLUMNS: list[tuple[str, str | None]] = [
@@ -281,16 +281,7 @@ def _sign_off(ws: Any, f: dict[str, Any], r: int) -> None:
 
 def _columns(ws: Any) -> None:
     # narrow enough that one page wide stays readable in print (about 70 %)
-    ws.set_column(0, 0, 4)
-    ws.set_column(1, 2, 15)
-    ws.set_column(3, 3, 8)
-    ws.set_column(4, 5, 10)
-    ws.set_column(6, 7, 7)
-    ws.set_column(8, 14, 6)
-    ws.set_column(15, 15, 11)
-    ws.set_column(16, 20, 8)
-    ws.set_column(21, 21, 11)
-    ws.set_column(22, 22, 6)
+    column_widths(ws, [4, 15, 15, 8, 10, 10, 7, 7, *[6] * 7, 11, *[8] * 5, 11, 6])
     ws.freeze_panes(4, 4)
 
 
@@ -344,11 +335,7 @@ def _notes_sheet(
                 ],
             )
             r += 1
-    ws.set_column(0, 0, 5)
-    ws.set_column(1, 1, 11)
-    ws.set_column(2, 2, 24)
-    ws.set_column(3, 6, 12)
-    ws.set_column(7, 7, 50)
+    column_widths(ws, [5, 11, 24, 12, 12, 12, 12, 50])
     print_setup(ws, (2, 2), last, r)
 
 

@@ -23,7 +23,7 @@ import polars as pl
 from crosscheck import idnumber, policy
 from crosscheck.errors import CrosscheckError
 from crosscheck.office import Office, for_region
-from crosscheck.reports import chinese_date, formats, print_setup, workbook
+from crosscheck.reports import chinese_date, column_widths, formats, print_setup, workbook
 from crosscheck.workdays import calendar
 
 
@@ -260,12 +260,6 @@ def write(path: Path, notice: Notice, office: Office | None = None) -> None:
         r += 2
         ws.merge_range(r, 4, r, last, office.unit, f["line"])
         ws.merge_range(r + 1, 4, r + 1, last, issued, f["line"])
-        ws.set_column(0, 0, 5)
-        ws.set_column(1, 1, 26)
-        ws.set_column(2, 2, 10)
-        ws.set_column(3, 3, 14)
-        ws.set_column(4, 4, 9)
-        ws.set_column(5, 5, 20)
-        ws.set_column(6, 6, 13)
+        column_widths(ws, [5, 26, 10, 14, 9, 20, 13])
         print_setup(ws, (3, 3), last, r + 1, landscape=False)
     wb.close()

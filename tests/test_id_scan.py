@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -25,6 +22,7 @@ import polars as pl
 import pytest
 
 from crosscheck import idnumber
+from tests.conftest import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 SHAPE = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
@@ -60,16 +58,7 @@ def file_text(path: Path) -> str:
 
 
 def run(home: Path, *args: str) -> str:
-    env = {**os.environ, "CROSSCHECK_HOME": str(home), "COLUMNS": "200"}
-    done = subprocess.run(
-        [sys.executable, "-c", "from crosscheck.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        timeout=300,
-        check=False,
-    )
+    done = run_cli(*args, home=home, columns="200")
     assert done.returncode in (0, 1, 3), (args, done.stdout[-2000:], done.stderr[-2000:])
     return done.stdout + done.stderr
 
