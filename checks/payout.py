@@ -110,7 +110,8 @@ def low_attendance() -> str:
     (原则上: 000 §1(三); 001 §4(三)) — a review."""
     return _person(
         "LOW_ATTENDANCE",
-        "json_object('present', sum(a.days_present), 'required', sum(a.days_required))",
+        "json_object('present', sum(a.days_present), 'required', sum(a.days_required), "
+        "'min_rate', any_value(x.individual_min_rate))",
         "JOIN attendance a ON a.class_id = x.class_id AND a.id_number = x.id_number",
         "x.individual_min_rate IS NOT NULL GROUP BY x.class_id, x.id_number "
         "HAVING CAST(sum(a.days_present) AS DECIMAL(18, 4)) "
@@ -138,7 +139,8 @@ def class_attendance_deduction() -> str:
     return f"""
         SELECT x.class_id, NULL, 'CLASS_ATTENDANCE_DEDUCTION', NULL,
                json_object('checks_below', count(*),
-                           'dates', list(k.checked_on ORDER BY k.checked_on)),
+                           'dates', list(k.checked_on ORDER BY k.checked_on),
+                           'min_rate', any_value(x.class_check_min_rate)),
                false
         FROM {CLASSES} x JOIN attendance_checks k ON k.class_id = x.class_id
         WHERE x.class_check_min_rate IS NOT NULL

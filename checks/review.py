@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +19,8 @@ import duckdb
 
 from crosscheck import idnumber
 from crosscheck.checks import runner
+from crosscheck.evidence import describe, scrub
+from crosscheck.policy.loader import label as policy_label
 from crosscheck.rules import RULES, Severity
 
 VERDICT_EXIT = {"approve": 0, "reject": 1, "review": 3}
@@ -27,19 +28,7 @@ VERDICT_LABELS = {"approve": "通过", "reject": "不通过", "review": "需人�
 # one set of severity names everywhere (the pages' scripts carry the same words)
 SEVERITY_LABELS = {s.value: s.label for s in Severity}
 STAGE_SETS = {"opening": ("identity", "opening"), "payout": ("identity", "opening", "payout")}
-_ID = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
-
-
-def scrub(value: Any) -> Any:
-    """Mask every ID number inside a finding's evidence (keys of the household
-    register are ID numbers)."""
-    if isinstance(value, str):
-        return _ID.sub(lambda m: idnumber.mask(m.group(0)), value)
-    if isinstance(value, list):
-        return [scrub(v) for v in value]
-    if isinstance(value, dict):
-        return {k: scrub(v) for k, v in value.items()}
-    return value
+__all__ = ["scrub"]  # the evidence masker, imported from here by older callers
 
 
 @dataclass
@@ -58,6 +47,15 @@ class Finding:
     def title(self) -> str:
         return RULES[self.rule_code].title
 
+    @property
+    def severity_label(self) -> str:
+        return SEVERITY_LABELS.get(self.severity, self.severity)
+
+    @property
+    def text(self) -> str:
+        """The evidence as a Chinese sentence (:func:`crosscheck.evidence.describe`)."""
+        return describe(self.rule_code, self.evidence)
+
 
 @dataclass
 class Trainee:
@@ -66,6 +64,7 @@ class Trainee:
     name: str
     verdict: str
     rules: list[str] = field(default_factory=list)
+    roster_no: str | None = None  # the roster's own 序号 (an uploaded roster); seq is its row
 
 
 @dataclass
@@ -91,7 +90,16 @@ class Review:
             "verdict_label": VERDICT_LABELS[self.verdict],
             "class": self.info,
             "trainees": [t.__dict__ for t in self.trainees],
-            "findings": [f.__dict__ | {"title": f.title} for f in self.findings],
+            "findings": [
+                f.__dict__
+                | {
+                    "title": f.title,
+                    "severity_label": f.severity_label,
+                    "policy_label": policy_label(f.policy_id),
+                    "evidence_text": f.text,
+                }
+                for f in self.findings
+            ],
         }
 
 
@@ -166,6 +174,8 @@ def collect(con: duckdb.DuckDBPyConnection, class_id: str, stage: str, as_of: dt
     keys = ["class_id", "policy_id", "region_code", "institution_id", "institution", "major"]
     keys += ["level", "planned_start", "planned_end", "months", "status"]
     info = dict(zip(keys, info_row[0], strict=True)) if info_row else {}
+    if info:
+        info["policy_label"] = policy_label(info["policy_id"])
     class_level = {f.severity for f in findings if f.id_masked is None}
     everyone = {f.severity for f in findings}
     if stage == "payout":  # excluded people are simply not paid: the class still is

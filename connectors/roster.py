@@ -297,7 +297,8 @@ def _entry(
             )
         )
     entry = {
-        "seq": line,
+        "seq": line,  # the Excel row: every message and evidence points at it
+        "roster_no": _text(values.get("seq"))[:10] or None,  # the roster's own 序号
         "id_number": number,
         "id_number_raw": _text(raw),
         "name": person,

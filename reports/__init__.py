@@ -2,6 +2,7 @@
 terms: the 补贴核算表 (001 annex 8) and the 公示名单 (000 §3(七), 001 §4(六)).
 Every ID number in them is masked."""
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,7 @@ def print_setup(
     ws.set_footer("&C第 &P 页，共 &N 页")
 
 
-def column_widths(ws: Any, widths: list[float]) -> None:
+def column_widths(ws: Any, widths: Sequence[float]) -> None:
     """Each column's width, from the first."""
     for col, width in enumerate(widths):
         ws.set_column(col, col, width)

@@ -12,6 +12,7 @@ look at other cities' and provinces' records.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,10 +41,14 @@ class Filters:
     month: str  # YYYY-MM
     city: str | None = None  # 4-digit city code
     policy: str | None = None
+    province: str | None = None  # 2-digit province code: "全省" of one province
 
     def where(self, alias: str = "") -> tuple[str, dict[str, Any]]:
         a = f"{alias}." if alias else ""
         clauses, params = [], {}
+        if self.province:
+            clauses.append(f"substr({a}city_code, 1, 2) = $province")
+            params["province"] = self.province
         if self.city:
             clauses.append(f"{a}city_code = $city")
             params["city"] = self.city
@@ -174,19 +179,67 @@ def cross_region_cases(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFra
     )
 
 
-def write_xlsx(con: duckdb.DuckDBPyConnection, f: Filters, path: Path) -> Path:
-    """The month's report for the province: one sheet per view, Chinese headers."""
+def scope_text(con: duckdb.DuckDBPyConnection, f: Filters) -> tuple[str, str]:
+    """The report's place and filters in words: ("辽宁省抚顺市", "政策：抚顺2023")."""
+    from crosscheck import regions
+    from crosscheck.policy.loader import label
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if f.city:
+        place = regions.lookup(f.city + "00").label or f.city
+    elif f.province:
+        place = regions.province_name(f.province) or f.province
+    else:
+        codes = sorted({c[:2] for c in cities(con)})
+        place = "、".join(regions.province_name(c) or c for c in codes) or "全省"
+    return place, f"政策：{label(f.policy)}" if f.policy else "政策：全部"
+
+
+def _unit(f: Filters) -> str:
+    from crosscheck import office
+
+    if f.city:
+        return office.for_region(f.city + "00").unit
+    configured = office.for_region(None)
+    if configured.unit != "市公共就业服务部门":  # an office.yaml default
+        return configured.unit
+    from crosscheck import regions
+
+    name = regions.province_name(f.province) if f.province else None
+    return f"{name}公共就业服务部门" if name else "公共就业服务部门"
+
+
+def write_xlsx(
+    con: duckdb.DuckDBPyConnection, f: Filters, path: Path, *, issued_on: dt.date | None = None
+) -> Path:
+    """The month's report: a sheet per view (城市, 专业, 培训机构, 规则, 跨地区及重复享受),
+    each a printable form — title with the place and filters, 填报单位 / 数据截至 /
+    填报日期, headers repeated on every page, one page wide — with a chart beside the
+    figures as on the dashboard, and a "本月无" line where a view has nothing."""
+    from crosscheck.evidence import describe
+    from crosscheck.reports import chinese_date, column_widths, formats, print_setup
+    from crosscheck.rules import Severity
+
+    severities = {s.value: s.label for s in Severity}
     wb = workbook(path)
-    bold = wb.add_format({"bold": True})
-    head = wb.add_format({"bold": True, "border": 1, "bg_color": "#DDEBF7"})
-    money = wb.add_format({"num_format": "#,##0.00"})
-    scope = (
-        f"{f.month}"
-        + (f"，城市 {f.city}" if f.city else "")
-        + (f"，政策 {f.policy}" if f.policy else "")
+    fmt = formats(wb)
+    money = fmt["money"]
+    place, filters_text = scope_text(con, f)
+    year, month = f.month.split("-")
+    as_of = con.execute("SELECT max(as_of) FROM meta").fetchall()[0][0]
+    byline = (
+        f"填报单位：{_unit(f)}　数据截至：{chinese_date(as_of)}　"
+        f"填报日期：{chinese_date(issued_on or dt.date.today())}　{filters_text}"
     )
+
+    def heading(ws: Any, sheet: str, last_col: int) -> None:
+        title = f"{place}职业技能培训补贴月度报告（{year}年{int(month)}月）— {sheet}"
+        ws.merge_range(0, 0, 0, last_col, title, fmt["title"])
+        ws.merge_range(1, 0, 1, last_col, byline, fmt["line"])
+        ws.set_row(0, 26)
+
+    def nothing(ws: Any, row: int, last_col: int, text: str) -> None:
+        ws.merge_range(row, 0, row, last_col, text, fmt["cell"])
+
     columns = {
         "key": None,
         "classes": "开班数",
@@ -198,6 +251,7 @@ def write_xlsx(con: duckdb.DuckDBPyConnection, f: Filters, path: Path) -> Path:
         "subsidised": "实际补贴人数",
         **MONEY_LABELS,
     }
+    last = len(columns) - 1
     for sheet, by, label in (
         ("按城市", "city_name", "城市"),
         ("按专业", "major", "培训专业"),
@@ -205,55 +259,100 @@ def write_xlsx(con: duckdb.DuckDBPyConnection, f: Filters, path: Path) -> Path:
     ):
         frame = summary(con, f, by)
         ws = wb.add_worksheet(sheet)
-        ws.write(0, 0, f"职业技能培训补贴月度报告（{scope}）— {sheet}", bold)
+        heading(ws, sheet, last)
         headers = [label if c == "key" else str(columns[c]) for c in columns]
-        ws.write_row(2, 0, headers, head)
-        for r, row in enumerate(frame.iter_rows(named=True), start=3):
+        ws.write_row(3, 0, headers, fmt["head"])
+        ws.set_row(3, 30)
+        for r, row in enumerate(frame.iter_rows(named=True), start=4):
             for c, name in enumerate(columns):
                 value = row[name]
                 if name.endswith("_fen"):
                     ws.write_number(r, c, value / 100, money)
                 else:
-                    ws.write(r, c, value)
-        total = 3 + frame.height
-        ws.write(total, 0, "合计", bold)
+                    ws.write(r, c, value, fmt["cell"])
+        end = 4 + frame.height
+        if not frame.height:
+            nothing(ws, end, last, f"本月无开班或结课的班级（{filters_text}）。")
+            end += 1
+        ws.write(end, 0, "合计", fmt["bold"])
         for c, name in enumerate(columns):
             if name != "key":
                 value = int(frame[name].sum()) if frame.height else 0
                 if name.endswith("_fen"):
-                    ws.write_number(total, c, value / 100, money)
+                    ws.write_number(end, c, value / 100, fmt["bold_money"])
                 else:
-                    ws.write(total, c, value, bold)
-        ws.set_column(0, 0, 28)
-        ws.set_column(1, len(columns), 14)
+                    ws.write(end, c, value, fmt["bold"])
+        column_widths(ws, [26] + [11] * last)
+        printed = end
+        if sheet == "按城市" and frame.height and int(frame["proposed_fen"].sum()):
+            chart = wb.add_chart({"type": "column"})
+            for c, name in enumerate(columns):
+                if name.endswith("_fen"):
+                    chart.add_series(
+                        {
+                            "name": [sheet, 3, c],
+                            "categories": [sheet, 4, 0, end - 1, 0],
+                            "values": [sheet, 4, c, end - 1, c],
+                        }
+                    )
+            chart.set_title({"name": "补贴金额（元，本月结课）", "name_font": {"size": 11}})
+            chart.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True}})
+            chart.set_legend({"position": "bottom"})
+            chart.set_size({"width": 760, "height": 300})
+            ws.insert_chart(end + 2, 0, chart)
+            printed = end + 18
+        print_setup(ws, (3, 3), last, printed)
     rules = by_rule(con, f)
     ws = wb.add_worksheet("按规则")
-    ws.write_row(0, 0, ["规则代码", "名称", "严重程度", "问题数", "涉及班级数"], head)
-    for r, values in enumerate(rules.iter_rows(), start=1):
-        ws.write_row(r, 0, list(values))
-    ws.set_column(0, 1, 30)
+    heading(ws, "按规则", 4)
+    ws.write_row(3, 0, ["规则代码", "问题", "处理", "问题数", "涉及班级数"], fmt["head"])
+    for r, row in enumerate(rules.iter_rows(named=True), start=4):
+        values = [row["rule_code"], row["title"], severities.get(row["severity"], row["severity"])]
+        ws.write_row(r, 0, [*values, row["n"], row["classes"]], fmt["cell"])
+    end = 3 + rules.height
+    printed = end
+    if not rules.height:
+        nothing(ws, 4, 4, "本月无核查问题。")
+        printed = 4
+    else:
+        chart = wb.add_chart({"type": "bar"})
+        chart.add_series(
+            {
+                "name": "问题数",
+                "categories": ["按规则", 4, 1, end, 1],
+                "values": ["按规则", 4, 3, end, 3],
+                "data_labels": {"value": True},
+            }
+        )
+        chart.set_title({"name": "各规则问题数（本月开班）", "name_font": {"size": 11}})
+        chart.set_legend({"none": True})
+        # bar charts: y is the category axis (largest first, the value axis below),
+        # x the values in whole numbers (no 0.5 of a finding)
+        chart.set_y_axis({"reverse": True, "crossing": "max"})
+        top = int(rules["n"].max() or 1)  # type: ignore[arg-type]
+        chart.set_x_axis({"min": 0, "major_unit": max(1, -(-top // 5)), "num_format": "0"})
+        chart.set_size({"width": 640, "height": max(240, 22 * rules.height + 80)})
+        ws.insert_chart(end + 2, 0, chart)
+        printed = end + 2 + max(12, rules.height + 4)
+    column_widths(ws, [30, 26, 12, 10, 12])
+    print_setup(ws, (3, 3), 4, printed)
     cases = cross_region_cases(con, f)
     ws = wb.add_worksheet("跨地区及重复享受")
-    ws.write_row(
-        0,
-        0,
-        [
-            "城市",
-            "班级编号",
-            "培训机构",
-            "身份证号码",
-            "姓名",
-            "规则代码",
-            "名称",
-            "严重程度",
-            "证据",
-        ],
-        head,
-    )
-    for r, values in enumerate(cases.iter_rows(), start=1):
-        ws.write_row(r, 0, list(values))
-    ws.set_column(0, 2, 20)
-    ws.set_column(3, 3, 22)
-    ws.set_column(8, 8, 60)
+    heading(ws, "跨地区及重复享受", 7)
+    headers = ["城市", "班级编号", "培训机构", "身份证号码", "姓名", "问题", "处理", "证据"]
+    ws.write_row(3, 0, headers, fmt["head"])
+    for r, row in enumerate(cases.iter_rows(named=True), start=4):
+        text = describe(row["rule_code"], row["evidence"])
+        values = [row["city_name"], row["class_id"], row["institution"], row["id_masked"]]
+        values += [row["name"], row["title"], severities.get(row["severity"], row["severity"])]
+        ws.write_row(r, 0, values, fmt["cell"])
+        ws.write(r, 7, text, fmt["wrap"])
+        ws.set_row(r, 15 * max(1, -(-len(text) // 38)))
+    end = 3 + cases.height
+    if not cases.height:
+        nothing(ws, 4, 7, "本月无跨地区参训或重复享受补贴的情况。")
+        end = 4
+    column_widths(ws, [10, 10, 20, 20, 8, 16, 9, 60])
+    print_setup(ws, (3, 3), 7, end)
     wb.close()
     return path

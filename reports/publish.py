@@ -35,6 +35,45 @@ def mask_sql(expression: str) -> str:
     return f"regexp_replace({expression}, '{_SCRUB}', '\\1********\\2', 'g')"
 
 
+def pseudonym_key(home: Path | None = None) -> str:
+    """The secret that turns an ID number into the published ``person_key``: made
+    on first use (32 random bytes, hex) as ``pseudonym.key`` beside the published
+    file (``$CROSSCHECK_HOME``), 0600.
+    A plain hash of an ID number could be reversed by trying every number of a
+    region and birth date; a keyed one cannot without this file. The service hashes
+    a searched number with the same key to find the person."""
+    import secrets
+
+    path = (home or home_dir()) / "pseudonym.key"
+    try:
+        text = path.read_text(encoding="ascii").strip()
+        if len(text) == 64:
+            return text
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key)
+    return key
+
+
+def person_key(id_number: str, key: str) -> str:
+    """The published pseudonym of a (normalised) ID number: what ``_build`` writes —
+    20 letters a–p (hex with its digits spelled g–p, so that no run of digits in it
+    can look like an ID number to a scanner)."""
+    import hashlib
+
+    digest = hashlib.sha256((key + id_number).encode()).hexdigest()[:20]
+    return digest.translate(str.maketrans("0123456789", "ghijklmnop"))
+
+
+def _person(column: str) -> str:
+    """SQL for :func:`person_key` of ``column`` (the key bound as ``$key``)."""
+    return f"translate(substr(sha256($key || {column}), 1, 20), '0123456789', 'ghijklmnop')"
+
+
 def default_path() -> Path:
     return home_dir() / "published.duckdb"
 
@@ -124,7 +163,7 @@ def publish(con: duckdb.DuckDBPyConnection, as_of: dt.date, target: Path | None 
     try:
         con.execute(f"ATTACH {warehouse.sql_string(tmp)} AS pub")
         try:
-            _build(con, as_of)
+            _build(con, as_of, pseudonym_key(target.parent))
             con.execute("CHECKPOINT pub")
         finally:
             con.execute("DETACH pub")
@@ -139,7 +178,7 @@ def publish(con: duckdb.DuckDBPyConnection, as_of: dt.date, target: Path | None 
     return target
 
 
-def _build(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
+def _build(con: duckdb.DuckDBPyConnection, as_of: dt.date, key: str) -> None:
     con.execute(
         """
         CREATE TABLE pub.meta AS
@@ -147,6 +186,22 @@ def _build(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
                (SELECT max(version) FROM schema_migrations) AS warehouse_version""",
         {"as_of": as_of},
     )
+    # who was on which roster, by pseudonym (the trainee page and its search)
+    con.execute(
+        f"""
+        CREATE TABLE pub.trainees AS
+        SELECT {_person("id_number")} AS person_key,
+               mask_id(id_number) AS id_masked, min(name) AS name, class_id,
+               min(seq) AS seq
+        FROM roster_entries GROUP BY id_number, class_id""",
+        {"key": key},
+    )
+    # how fresh each source is: the dashboard's banner when one is a day old
+    con.execute("""
+        CREATE TABLE pub.sources AS
+        SELECT source, last_success_at, last_attempt_at, last_status, rows_loaded,
+               rows_rejected
+        FROM load_state ORDER BY source""")
     con.execute("""
         CREATE TABLE pub.classes AS
         WITH f AS (
@@ -178,10 +233,13 @@ def _build(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
         LEFT JOIN _pub_cities t ON t.region_code = c.region_code
         LEFT JOIN f USING (class_id) LEFT JOIN r USING (class_id)
         LEFT JOIN _pub_money m USING (class_id)""")
-    con.execute(f"""
+    con.execute(
+        f"""
         CREATE TABLE pub.findings AS
         SELECT f.finding_id, f.stage, f.class_id,
                CASE WHEN f.id_number IS NULL THEN NULL ELSE mask_id(f.id_number) END AS id_masked,
+               CASE WHEN f.id_number IS NULL THEN NULL
+                    ELSE {_person("f.id_number")} END AS person_key,
                r.name, f.rule_code, t.title, f.severity, f.policy_id, f.clause, f.match_level,
                {mask_sql("CAST(f.evidence AS VARCHAR)")} AS evidence,
                f.first_seen_at, f.last_seen_at
@@ -189,7 +247,9 @@ def _build(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
         LEFT JOIN (SELECT class_id, id_number, min(name) AS name FROM roster_entries
                    GROUP BY ALL) r USING (class_id, id_number)
         LEFT JOIN _pub_titles t USING (rule_code)
-        WHERE f.resolved_at IS NULL""")
+        WHERE f.resolved_at IS NULL""",
+        {"key": key},
+    )
     con.execute("""
         CREATE TABLE pub.runs AS
         SELECT run_id, kind, started_at, finished_at, status, CAST(summary AS VARCHAR) AS summary

@@ -203,7 +203,12 @@ def test_cli_opening_review_of_one_class(loaded: tuple[Path, Path], tmp_path: Pa
     assert {t["verdict"] for t in data["trainees"]} >= {"approve"}
     book = openpyxl.load_workbook(xlsx)
     assert "不通过" in str(book["审核结论"].cell(1, 1).value)
-    assert book["问题清单"].cell(1, 3).value == "规则代码"
+    sheet = book["问题清单"]
+    assert [sheet.cell(3, c).value for c in (4, 5, 8)] == ["问题", "处理", "证据"]
+    titles = {sheet.cell(r, 4).value for r in range(4, sheet.max_row + 1)}
+    assert titles == {f["title"] for f in data["findings"]}
+    # the evidence as a sentence, not as JSON with English keys
+    assert all(not str(sheet.cell(r, 8).value).startswith("{") for r in range(4, sheet.max_row + 1))
     missing = CliRunner().invoke(app, ["check", "opening", "--class", "NOPE", "--db", str(db)])
     assert missing.exit_code != 0
 

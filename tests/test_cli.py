@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,41 @@ def test_a_month_that_does_not_exist_is_named_as_such(runner: CliRunner, home: P
     )
     assert done.returncode == 2
     assert "不存在" in done.stderr or "无效" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["report", "monthly"], ["check", "opening"]])
+def test_help_speaks_chinese_around_the_chinese_texts(command: list[str], home: Path) -> None:
+    """Typer's own words — the usage line, the panel titles, the help option, a
+    required option's mark — are Chinese too (issue 13, CLI)."""
+    result = run_cli(*command, "--help", home=home)
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert "用法：crosscheck" in text
+    assert "选项" in text
+    assert "显示此帮助并退出。" in text
+    for english in (
+        "Usage:",
+        "Options",
+        "Show this message",
+        "Commands",
+        "[default:",
+        "[required]",
+    ):
+        assert english not in text, english
+    if command == ["report", "monthly"]:
+        assert "[必填]" in text
+
+
+def test_ingest_shows_each_source_with_its_rows_as_it_loads(
+    small_published: dict[str, Path], home: Path
+) -> None:
+    """A line per source (its Chinese name, the records read, the time), not a bare
+    spinner (issue 13, CLI)."""
+    assert run_cli("db", "init", home=home).returncode == 0
+    world = str(small_published["world"])
+    sources = ["--source", "household_registration", "--source", "classes"]
+    result = run_cli("ingest", "--files", world, *sources, home=home, columns=None)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if "已读取" in line]
+    assert [line.split("（")[0].strip("✓ ") for line in lines] == ["户籍登记", "开班备案"]
+    assert all(re.search(r"已读取 [1-9][0-9,]* 条", line) for line in lines)

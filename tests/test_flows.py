@@ -15,12 +15,19 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
+if TYPE_CHECKING:
+    from playwright.sync_api import ViewportSize
+
 from tests.conftest import SMALL_AS_OF
+from tests.test_dashboard import ARGS, chromium
 from tests.test_service import free_port
+
+__all__ = ["chromium"]  # the browser fixture, shared with the dashboard's tests
 
 BIN = Path(sys.executable).parent
 QUIET = {
@@ -151,7 +158,9 @@ def test_serve_runs_the_nightly_deployment_and_stops_cleanly(
             f"http://127.0.0.1:{web_port}/api/meta",
             headers={"Authorization": "Bearer crosscheck-viewer-dev"},
         ).json()
-        assert meta["runs"][0]["kind"] == "nightly"
+        nights = [r for r in meta["runs"] if r["kind"] == "nightly"]
+        assert nights[0]["status_label"] == "成功"
+        assert meta["alerts"] == []  # every registry pulled tonight, and the night finished
         flow_runs = httpx.post(f"{prefect_env}/flow_runs/filter", json={}).json()
         assert flow_runs
         assert "t0k" not in json.dumps(flow_runs)
@@ -333,3 +342,89 @@ def test_the_prefect_server_serve_starts_needs_its_auth_string_and_dies_with_it(
         except httpx.HTTPError:
             gone = True
     assert gone, "the Prefect server outlived the process that started it"
+
+
+@pytest.mark.parametrize(
+    ("device", "viewport"),
+    [("desktop", {"width": 1440, "height": 900}), ("phone", {"width": 390, "height": 844})],
+)
+def test_the_prefect_ui_of_serve_on_another_port_lists_the_four_deployments(
+    small_published: dict[str, Path],
+    home: Path,
+    chromium: Path,
+    tmp_path: Path,
+    device: str,
+    viewport: ViewportSize,
+) -> None:
+    """Issue 13, item 4, in a real browser: `serve --prefect-port` other than 4200
+    starts a Prefect server whose UI talks to its own API. Logged in with the auth
+    string `serve` keeps, the deployments page lists crosscheck's four deployments,
+    and the nightly one runs at 02:00 in Asia/Shanghai (shown in a browser set to
+    that time zone)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(small_published["db"], home / "crosscheck.duckdb")
+    web_port, prefect_port = free_port(), free_port()
+    assert prefect_port != 4200
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update({**QUIET, "CROSSCHECK_HOME": str(home)})
+    serve = subprocess.Popen(
+        [
+            *(str(BIN / "crosscheck"), "serve", "--port", str(web_port)),
+            *("--prefect-port", str(prefect_port)),
+        ],
+        env=env,
+        stdout=(home / "serve.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    shots = Path(os.environ.get("CROSSCHECK_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    ui = f"http://127.0.0.1:{prefect_port}"
+    try:
+        _wait(f"http://127.0.0.1:{web_port}/health", 120, serve)
+        auth = (home / "prefect" / "auth").read_text(encoding="utf-8").strip()
+        user, password = auth.split(":", 1)
+        wanted = ["monthly", "nightly", "opening-check", "payout"]
+        deadline = time.monotonic() + 90
+        found: list[str] = []
+        while time.monotonic() < deadline and found != wanted:
+            try:  # the Prefect server starts after the web service answers
+                answer = httpx.post(f"{ui}/api/deployments/filter", json={}, auth=(user, password))
+            except httpx.HTTPError:
+                time.sleep(0.5)
+                continue
+            found = sorted(d["name"] for d in answer.json()) if answer.status_code == 200 else []
+            time.sleep(0.5)
+        assert found == wanted, (home / "serve.log").read_text()
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(chromium), args=ARGS)
+            try:
+                page = browser.new_page(
+                    viewport=viewport, timezone_id="Asia/Shanghai", is_mobile=device == "phone"
+                )
+                page.goto(ui + "/deployments")
+                # the server asks for the auth string; the UI keeps it for its own calls
+                page.fill("input[type=password]", auth)
+                page.keyboard.press("Enter")
+                page.goto(ui + "/deployments")
+                for name in wanted:
+                    expect(page.get_by_text(name, exact=True).first).to_be_visible(timeout=30_000)
+                page.screenshot(path=str(shots / f"prefect-deployments-{device}.png"))
+                page.get_by_text("nightly", exact=True).first.click()
+                expect(page.get_by_text("At 02:00 AM every day").first).to_be_attached(
+                    timeout=30_000
+                )
+                if device == "desktop":  # the phone layout opens on the Details tab
+                    # the next run, in the browser's Asia/Shanghai time: two in the morning
+                    expect(page.get_by_text("02:00:00 AM").first).to_be_attached(timeout=30_000)
+                page.screenshot(path=str(shots / f"prefect-nightly-{device}.png"))
+            finally:
+                browser.close()
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        try:
+            serve.wait(60)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+            serve.wait()

@@ -167,9 +167,28 @@ def test_no_api_answer_holds_a_full_id_for_any_role(
                     )
                     bodies.append(classes.text)
                     for row in classes.json()[:4]:
-                        bodies.append(
-                            client.get(f"/api/classes/{row['class_id']}", headers=auth).text
+                        detail = client.get(f"/api/classes/{row['class_id']}", headers=auth)
+                        bodies.append(detail.text)
+                        sheet = client.get(
+                            f"/api/classes/{row['class_id']}/findings.xlsx", headers=auth
                         )
+                        with zipfile.ZipFile(io.BytesIO(sheet.content)) as z:
+                            bodies.extend(
+                                z.read(n).decode("utf-8", "replace") for n in z.namelist()
+                            )
+                        # the trainee page of each person with a finding, found by name
+                        for f in detail.json()["findings"][:3]:
+                            if not f.get("person_key"):
+                                continue
+                            found = client.get(
+                                "/api/trainees", params={"q": f["name"]}, headers=auth
+                            )
+                            bodies.append(found.text)
+                            bodies.append(
+                                client.get(f"/api/trainees/{f['person_key']}", headers=auth).text
+                            )
+                listed = client.get("/api/classes", params={"month": month}, headers=auth)
+                bodies.append(listed.text)
             if DEV_TOKENS[token][1] == "reviewer":
                 check = client.post(
                     "/api/classes/C00020/opening-check",
@@ -178,6 +197,14 @@ def test_no_api_answer_holds_a_full_id_for_any_role(
                 )
                 assert check.status_code == 200, check.text
                 bodies.append(check.text)
+                book = client.post(
+                    "/api/classes/C00020/opening-check",
+                    params={"as_of": "2025-12-20", "format": "xlsx"},
+                    headers=auth,
+                )
+                assert book.status_code == 200, book.text
+                with zipfile.ZipFile(io.BytesIO(book.content)) as z:
+                    bodies.extend(z.read(n).decode("utf-8", "replace") for n in z.namelist())
     app.state.ondemand.close()
     assert len(bodies) > 20
     assert any("*" * 8 in b for b in bodies)

@@ -135,3 +135,61 @@ def test_the_public_notice_prints_with_the_institution_column_on_every_page(
     assert "公示单位：抚顺市就业和人才服务中心" in pages[0]
     assert "2025年01月09日至2025年01月15日（5个工作日）" in pages[0]
     assert "合计" in pages[-1]
+
+
+def test_the_monthly_report_prints_each_view_one_page_wide_with_its_title_and_charts(
+    soffice: str, small_published: dict[str, Path], tmp_path: Path
+) -> None:
+    """The monthly report as a provincial analyst prints it: each sheet a form with
+    the place, month and filters in its title, 填报单位 and 数据截至, Chinese
+    severities and a chart beside the figures; an empty view says "本月无"."""
+    import zipfile
+
+    from crosscheck.reports import monthly
+    from crosscheck.reports.publish import open_published
+
+    board = open_published(small_published["published"])
+    try:
+        month = monthly.months(board)[0]
+        busiest = board.execute(  # classes opened, and money from classes ending
+            "SELECT month_opened FROM classes WHERE month_opened IN "
+            "(SELECT month_ended FROM classes WHERE approved_fen > 0) "
+            "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+        ).fetchall()[0][0]
+        province = monthly.cities(board)[0][:2]
+        full = monthly.write_xlsx(
+            board,
+            monthly.Filters(busiest, province=province),
+            tmp_path / "full" / "月度报告.xlsx",
+            issued_on=dt.date(2026, 1, 5),
+        )
+        # a policy with no class in the province: every view is empty
+        other = board.execute(
+            "SELECT policy_id FROM classes WHERE substr(city_code, 1, 2) <> $p LIMIT 1",
+            {"p": province},
+        ).fetchall()
+        empty = monthly.write_xlsx(
+            board,
+            monthly.Filters(month, province=province, policy=other[0][0] if other else "none"),
+            tmp_path / "empty" / "月度报告.xlsx",
+        )
+    finally:
+        board.close()
+    charts = [n for n in zipfile.ZipFile(full).namelist() if n.startswith("xl/charts/chart")]
+    assert len(charts) == 2  # money by city, findings by rule
+    pages = to_pdf(soffice, full)
+    year, mon = busiest.split("-")
+    assert any(f"职业技能培训补贴月度报告（{year}年{int(mon)}月）— 按城市" in p for p in pages)
+    assert all("填报单位：" in p and "数据截至：" in p for p in pages if "月度报告" in p)
+    assert "填报日期：2026年01月05日" in pages[0]
+    rules = next(p for p in pages if "— 按规则" in p)
+    assert "阻断" in rules or "不予补贴" in rules or "人工复核" in rules
+    assert " block " not in rules
+    for page in pages:  # one page wide: each view's last column is on its pages
+        if "— 按城市" in page or "— 按专业" in page:
+            assert "暂缓金额" in page
+    nothing = to_pdf(soffice, empty)
+    text = "\n".join(nothing)
+    assert "本月无开班或结课的班级" in text
+    assert "本月无核查问题" in text
+    assert "本月无跨地区参训或重复享受补贴的情况" in text

@@ -47,6 +47,8 @@ def service(
     }
     shutil.copy(small_published["published"], files["published"])
     shutil.copy(small_published["snapshot"], files["snapshot"])
+    # the publisher's pseudonym key travels with the published file (trainee search)
+    shutil.copy(small_published["published"].parent / "pseudonym.key", home / "pseudonym.key")
     port = free_port()
     app = create_app(files["published"], files["snapshot"], load_tokens()[0])
     server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
@@ -299,3 +301,123 @@ def test_serve_refuses_the_network_with_built_in_tokens(home: Path) -> None:
     assert "tokens.json" in result.stderr
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+
+
+def test_a_trainee_is_found_by_full_number_or_name_and_shown_whole(
+    service: tuple[str, dict[str, Path]],
+) -> None:
+    """The trainee page's API: a full ID number finds the person through the
+    publisher's keyed pseudonym (the number is never stored or returned), a name
+    finds people by name, and the page lists every class and finding of the person."""
+    import duckdb
+
+    url, files = service
+    con = duckdb.connect(str(files["db"]), read_only=True)
+    try:
+        number, name, classes = con.execute(
+            "SELECT f.id_number, any_value(r.name), count(DISTINCT r.class_id) "
+            "FROM findings f JOIN roster_entries r USING (id_number) "
+            "WHERE f.rule_code IN ('CONCURRENT_ENROLMENT', 'ALREADY_TRAINED_THIS_YEAR') "
+            "AND f.resolved_at IS NULL GROUP BY 1 ORDER BY 1 LIMIT 1"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    found = httpx.get(url + "/api/trainees", params={"q": f" {number.lower()} "}, headers=VIEWER)
+    assert found.status_code == 200
+    assert len(found.json()) == 1
+    person = found.json()[0]
+    assert person["classes"] == classes
+    assert number not in found.text
+    assert person["id_masked"] == number[:6] + "*" * 8 + number[-4:]
+    assert re.fullmatch(r"[a-p]{20}", person["person_key"])
+    by_name = httpx.get(url + "/api/trainees", params={"q": name}, headers=VIEWER).json()
+    assert person["person_key"] in {p["person_key"] for p in by_name}
+    page = httpx.get(f"{url}/api/trainees/{person['person_key']}", headers=VIEWER)
+    assert page.status_code == 200
+    body = page.json()
+    assert len(body["classes"]) == classes
+    assert body["findings"]
+    assert all(
+        f["evidence_text"] and not f["evidence_text"].startswith("{") for f in body["findings"]
+    )
+    assert body["elsewhere"]  # the other enrolment the finding cites
+    assert all(e["start"] for e in body["elsewhere"])
+    assert not FULL_ID.search(page.text)
+    # bad input: nothing to search, a key that cannot be one
+    assert httpx.get(url + "/api/trainees", params={"q": " "}, headers=VIEWER).status_code == 422
+    assert httpx.get(url + "/api/trainees/../../x", headers=VIEWER).status_code == 404
+    assert httpx.get(url + "/api/trainees/" + "a" * 20, headers=VIEWER).status_code == 404
+
+
+def test_the_class_list_by_rule_and_the_findings_download(
+    service: tuple[str, dict[str, Path]], tmp_path: Path
+) -> None:
+    import openpyxl
+
+    url, _ = service
+    meta = httpx.get(url + "/api/meta", headers=VIEWER).json()
+    assert {p["label"] for p in meta["policies"]} >= {"抚顺2023"}  # names, not ids
+    assert meta["provinces"][0]["name"].endswith("省")
+    month = meta["months"][0]
+    for m in meta["months"]:
+        rules = httpx.get(url + "/api/report", params={"month": m}, headers=VIEWER).json()
+        if rules["by_rule"]:
+            month = m
+            break
+    report = httpx.get(url + "/api/report", params={"month": month}, headers=VIEWER).json()
+    rule = report["by_rule"][0]
+    assert rule["severity_label"] in {"阻断", "不予补贴", "扣减", "人工复核", "调整补贴标准"}
+    listed = httpx.get(
+        url + "/api/classes", params={"month": month, "rule": rule["rule_code"]}, headers=VIEWER
+    ).json()
+    # the classes opened that month with the rule, and those ended that month with it
+    assert len(listed) >= rule["classes"] > 0
+    assert all(c["policy_label"] for c in listed)
+    one = listed[0]["class_id"]
+    detail = httpx.get(f"{url}/api/classes/{one}", headers=VIEWER).json()
+    assert detail["class"]["policy_label"]
+    assert all(f["evidence_text"] for f in detail["findings"])
+    xlsx = httpx.get(f"{url}/api/classes/{one}/findings.xlsx", headers=VIEWER)
+    assert xlsx.status_code == 200
+    (tmp_path / "f.xlsx").write_bytes(xlsx.content)
+    sheet = openpyxl.load_workbook(tmp_path / "f.xlsx")["核查问题清单"]
+    titles = {sheet.cell(r, 4).value for r in range(5, sheet.max_row + 1)}
+    assert titles == {f["title"] for f in detail["findings"]}
+    assert not FULL_ID.search(str([[c.value for c in row] for row in sheet.iter_rows()]))
+    # bad filters say what is wrong
+    bad = httpx.get(url + "/api/report", params={"month": month, "province": "x1"}, headers=VIEWER)
+    assert bad.status_code == 422
+    assert "省份代码" in bad.json()["detail"]
+    assert httpx.get(f"{url}/api/classes/NOPE/findings.xlsx", headers=VIEWER).status_code == 404
+
+
+def test_the_banner_names_a_stale_registry_and_a_night_that_did_not_finish(
+    service: tuple[str, dict[str, Path]],
+) -> None:
+    """Issue 13, item 5: a registry last pulled two days ago, and a nightly run that
+    was partial because a source was down — /api/meta's alerts say both."""
+    import duckdb
+
+    url, files = service
+    fresh = httpx.get(url + "/api/meta", headers=VIEWER).json()
+    assert fresh["alerts"] == []
+    assert {s["source"] for s in fresh["sources"]} >= {"pension_contributions"}
+    con = duckdb.connect(str(files["published"]))
+    try:
+        con.execute(
+            "UPDATE sources SET last_success_at = now()::TIMESTAMP - INTERVAL 2 DAY "
+            "WHERE source = 'pension_contributions'"
+        )
+        con.execute(
+            "INSERT INTO runs VALUES ('nightly-x', 'nightly', now()::TIMESTAMP, "
+            "now()::TIMESTAMP, 'partial', "
+            """'{"stale_sources": {"business_licences": "connection refused"}}')"""
+        )
+    finally:
+        con.close()
+    meta = httpx.get(url + "/api/meta", headers=VIEWER).json()
+    text = "\n".join(meta["alerts"])
+    assert "养老保险参保缴费 的数据已超过一天未更新" in text
+    assert "未全部完成：未拉取 营业执照" in text
+    assert meta["runs"][0]["status_label"] == "部分完成"
+    assert meta["runs"][0]["kind_label"] == "夜间核查"

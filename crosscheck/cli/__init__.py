@@ -18,9 +18,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from crosscheck import __version__
+from crosscheck.cli import zh
 from crosscheck.errors import CrosscheckError
 from crosscheck.paths import home_dir, private_files, secure_home
 
+zh.install()  # Typer's own words (用法, 选项, 显示此帮助并退出) in Chinese
 app = typer.Typer(
     name="crosscheck",
     help="crosscheck：高校毕业生专业转换培训等补贴性职业培训的资格核查工具。",

@@ -166,6 +166,31 @@ def write_export(frame: Any, out_path: Path, fmt: str) -> None:
         frame.write_parquet(out_path)
 
 
+def readable(frame: pl.DataFrame) -> pl.DataFrame:
+    """Beside each finding's codes, what a person reads: the rule's title, the
+    severity and policy by name, and the evidence as a sentence (ID numbers masked
+    in it whatever ``--full-id`` says; the JSON column keeps the raw record)."""
+    import polars as pl
+
+    from crosscheck.evidence import describe
+    from crosscheck.policy.loader import label
+    from crosscheck.rules import RULES, Severity
+
+    titles = {code: rule.title for code, rule in RULES.items()}
+    severities = {s.value: s.label for s in Severity}
+    policies = {p: label(p) for p in frame["policy_id"].unique().to_list() if p}
+    texts = [
+        describe(code, ev)
+        for code, ev in zip(frame["rule_code"].to_list(), frame["evidence"].to_list(), strict=True)
+    ]
+    return frame.with_columns(
+        pl.col("rule_code").replace_strict(titles, default=None).alias("rule_title"),
+        pl.col("severity").replace_strict(severities, default=None).alias("severity_label"),
+        pl.col("policy_id").replace_strict(policies, default=None).alias("policy_label"),
+        pl.Series("evidence_text", texts, dtype=pl.String),
+    )
+
+
 @findings_app.command("export")
 def export(
     out_path: OutOption,
@@ -198,6 +223,7 @@ def export(
             # evidence cites registry keys, and the household register's key is the number
             pl.col("evidence").map_elements(scrub, return_dtype=pl.String),
         )
+    frame = readable(frame)
     write_export(frame, out_path, fmt)
     out.print(
         f"已导出 {frame.height:,} 项核查结果到 {out_path}"

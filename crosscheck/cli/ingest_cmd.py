@@ -12,8 +12,17 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.progress import (
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Column, Table
+from rich.text import Text
 
 from crosscheck import warehouse
 from crosscheck.cli import err, out
@@ -22,18 +31,50 @@ from crosscheck.errors import CrosscheckError
 from crosscheck.paths import default_warehouse
 
 
+class _Rate(ProgressColumn):
+    """Records a second, as the pull goes."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f} 条/秒" if speed else "", style="dim")
+
+
 @contextmanager
 def pull_progress(console: Console, start: str) -> Iterator[Callable[[str, int], None]]:
-    """A transient spinner that a registry pull reports to: source and records read."""
+    """One line per source that a pull reports to: its Chinese name, the records read
+    so far, the rate and the time it has taken; a source is done when the next
+    begins (or the pull ends). ``start`` is shown until the first report."""
+    from crosscheck import labels
+
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True
+        SpinnerColumn(finished_text="✓"),
+        TextColumn("{task.description}"),
+        TextColumn("已读取 {task.completed:,.0f} 条"),
+        _Rate(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
     ) as bar:
-        task = bar.add_task(start)
+        tasks: dict[str, TaskID] = {}
+        counts: dict[str, int] = {}
+        waiting = bar.add_task(start, total=None)
 
         def progress(name: str, n: int) -> None:
-            bar.update(task, description=f"{name}：已读取 {n:,} 条")
+            if name not in tasks:
+                for other, task in tasks.items():  # the previous source is done
+                    bar.update(task, total=counts[other])
+                if waiting in bar.task_ids:
+                    bar.remove_task(waiting)
+                label = f"{labels.source(name)}（{name}）"
+                tasks[name] = bar.add_task(label, total=None)
+            counts[name] = n
+            bar.update(tasks[name], completed=n)
 
         yield progress
+        for name, task in tasks.items():
+            bar.update(task, total=counts[name])
+        if waiting in bar.task_ids:
+            bar.remove_task(waiting)
 
 
 app = typer.Typer(
@@ -95,7 +136,9 @@ def ingest(
     try:
         with pull_progress(err, "载入中…") as progress:
             if files is not None:
-                run_id, outcomes = from_files(con, files, sources=source, allow_shrink=allow_shrink)
+                run_id, outcomes = from_files(
+                    con, files, sources=source, allow_shrink=allow_shrink, progress=progress
+                )
             else:
                 assert base_url is not None
                 run_id, outcomes = from_http(

@@ -78,6 +78,10 @@ def monthly_report(
     ] = None,
     city: Annotated[str | None, typer.Option("--city", help="城市代码（4位），默认全省")] = None,
     policy_id: Annotated[str | None, typer.Option("--policy", help="只含该政策的班级")] = None,
+    province: Annotated[
+        str | None,
+        typer.Option("--province", help="省份代码（2位），数据含多个省份时只报该省"),
+    ] = None,
 ) -> None:
     """全省月度报告：按城市、专业、培训机构，开班数、学员、各规则问题数、拟补贴/核定/扣减/暂缓金额、跨地区与重复享受。"""
     from crosscheck.reports import monthly
@@ -88,6 +92,8 @@ def monthly_report(
         month_text(month)
     if city is not None and not re.fullmatch(r"\d{4}", city):
         raise CrosscheckError(f"--city “{city[:20]}”应为 4 位城市代码，如 2104（抚顺市）")
+    if province is not None and not re.fullmatch(r"\d{2}", province):
+        raise CrosscheckError(f"--province “{province[:20]}”应为 2 位省份代码，如 21（辽宁省）")
     if policy_id is not None:
         from crosscheck import policy
 
@@ -102,7 +108,7 @@ def monthly_report(
         chosen = month or (months[0] if months else None)
         if chosen is None:
             raise CrosscheckError("已发布的数据中没有任何班级")
-        f = monthly.Filters(chosen, city, policy_id)
+        f = monthly.Filters(chosen, city, policy_id, province)
         if city is not None and city not in monthly.cities(con):
             known = "、".join(monthly.cities(con)) or "无"
             raise CrosscheckError(f"已发布的数据中没有城市 {city}（有：{known}）")

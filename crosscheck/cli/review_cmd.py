@@ -19,7 +19,7 @@ from crosscheck.cli.check_cmd import check_app
 from crosscheck.cli.db_cmd import DbOption
 from crosscheck.errors import CrosscheckError, as_of_date, output_file
 from crosscheck.paths import default_warehouse
-from crosscheck.reports import workbook
+from crosscheck.reports.findings import write_review
 
 if TYPE_CHECKING:
     import duckdb
@@ -102,7 +102,7 @@ def opening(
             result = review.opening(con, class_id, day)
     _show(result, as_json)
     if xlsx is not None:
-        _write_review(xlsx, result)
+        write_review(xlsx, result)
     raise typer.Exit(result.exit_code)
 
 
@@ -233,6 +233,8 @@ def notice(
 
 def _show(result: Review, as_json: bool) -> None:
     from crosscheck.checks.review import SEVERITY_LABELS, VERDICT_LABELS
+    from crosscheck.evidence import NAME_LEVELS
+    from crosscheck.policy.loader import label as policy_label
 
     if as_json:
         out.print_json(json.dumps(result.to_json(), ensure_ascii=False, default=str))
@@ -240,29 +242,24 @@ def _show(result: Review, as_json: bool) -> None:
     flagged = sum(t.verdict != "approve" for t in result.trainees)
     stage = "开班审核" if result.stage == "opening" else "补贴核算复核"
     out.print(
-        f"班级 {esc(result.class_id)}（{esc(result.info.get('policy_id') or '—')}）{stage}结论："
+        f"班级 {esc(result.class_id)}（{esc(result.info.get('policy_label') or '—')}）{stage}结论："
         f"[bold]{VERDICT_LABELS[result.verdict]}[/]（{len(result.findings)} 个问题，"
         f"{flagged}/{len(result.trainees)} 名学员有问题）"
     )
     colours = {"block": "red", "exclude": "magenta", "review": "yellow", "deduct": "cyan"}
     for f in result.findings:
         who = esc(f"{f.id_masked} {f.name or ''}") if f.id_masked else "（班级）"
-        level = f"，匹配：{f.match_level}" if f.match_level else ""
+        compared = NAME_LEVELS.get(f.match_level or "", f.match_level)
+        level = f"，姓名比对：{compared}" if f.match_level else ""
         colour = colours.get(f.severity, "white")
         out.print(
             f"[{colour}]{SEVERITY_LABELS.get(f.severity, f.severity)}[/] {f.rule_code} "
-            f"{esc(f.title)} — {who} — {esc(f.policy_id)} {esc(f.clause or '')}{esc(level)}",
+            f"{esc(f.title)} — {who} — {esc(policy_label(f.policy_id))} "
+            f"{esc(f.clause or '')}{esc(level)}",
             soft_wrap=True,
         )
-        out.print(f"    证据：{esc(evidence_text(f.evidence))}", soft_wrap=True, style="dim")
-
-
-def evidence_text(evidence: dict[str, object]) -> str:
-    """Evidence as ``key=value`` pairs on one line (values as compact JSON)."""
-    return "，".join(
-        f"{k}={v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)}"
-        for k, v in evidence.items()
-    )
+        # the sentence a person reads; the JSON itself is in --json and the workbook
+        out.print(f"    证据：{esc(f.text)}", soft_wrap=True, style="dim")
 
 
 def _show_payout(results: list[Review], table: pl.DataFrame, people: pl.DataFrame) -> None:
@@ -331,54 +328,3 @@ def _show_payout(results: list[Review], table: pl.DataFrame, people: pl.DataFram
 
 def _yuan(fen: int) -> str:
     return f"{fen / 100:,.2f}"
-
-
-def _write_review(path: Path, result: Review) -> None:
-
-    from crosscheck.checks.review import SEVERITY_LABELS, VERDICT_LABELS
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb = workbook(path)
-    bold = wb.add_format({"bold": True})
-    ws = wb.add_worksheet("审核结论")
-    ws.write(0, 0, f"班级 {result.class_id} 审核结论：{VERDICT_LABELS[result.verdict]}", bold)
-    ws.write(1, 0, f"核查日期：{result.as_of}；政策：{result.info.get('policy_id') or '—'}")
-    ws.write_row(3, 0, ["序号", "姓名", "身份证号码（掩码）", "结论", "问题规则"], bold)
-    for i, t in enumerate(result.trainees, start=4):
-        ws.write_row(
-            i, 0, [t.seq, t.name, t.id_masked, VERDICT_LABELS[t.verdict], "、".join(t.rules)]
-        )
-    ws.set_column(1, 2, 22)
-    ws.set_column(4, 4, 50)
-    ws = wb.add_worksheet("问题清单")
-    headers = [
-        "身份证号码（掩码）",
-        "姓名",
-        "规则代码",
-        "规则名称",
-        "严重程度",
-        "政策",
-        "依据条款",
-        "匹配等级",
-        "证据",
-    ]
-    ws.write_row(0, 0, headers, bold)
-    for i, f in enumerate(result.findings, start=1):
-        ws.write_row(
-            i,
-            0,
-            [
-                f.id_masked or "（班级）",
-                f.name or "",
-                f.rule_code,
-                f.title,
-                SEVERITY_LABELS.get(f.severity, f.severity),
-                f.policy_id,
-                f.clause or "",
-                f.match_level or "",
-                json.dumps(f.evidence, ensure_ascii=False, default=str),
-            ],
-        )
-    ws.set_column(0, 0, 22)
-    ws.set_column(8, 8, 80)
-    wb.close()

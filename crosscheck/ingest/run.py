@@ -251,10 +251,12 @@ def from_files(
     sources: list[str] | None = None,
     as_of: dt.date | None = None,
     allow_shrink: bool = False,
+    progress: Progress | None = None,
 ) -> tuple[str, list[Outcome]]:
     """Load bulk extracts (base snapshot plus deltas) for every source found; an
     extract that would remove more than its source's share of the rows held is
-    refused unless ``allow_shrink``."""
+    refused unless ``allow_shrink``. ``progress`` hears each source as it starts
+    (0 rows) and when it is loaded (the rows read)."""
     as_of = as_of or dt.date.today()
     if not folder.is_dir():
         raise CrosscheckError(f"目录 {folder} 不存在，未载入任何数据")
@@ -303,6 +305,8 @@ def from_files(
                     _order=pl.lit(order, dtype=pl.Int64),
                 )
 
+        if progress:
+            progress(name, 0)
         try:
             outcome = load(
                 con,
@@ -320,6 +324,8 @@ def from_files(
             names = "、".join(f.name for f in files[:3])
             detail = f"{names}：无法读取（文件已损坏或格式不对）"
             outcome = Outcome(name, "failed", detail=detail)
+        if progress:
+            progress(name, outcome.read)
         outcomes.append(outcome)
     _finish_run(con, run_id, outcomes)
     return run_id, outcomes

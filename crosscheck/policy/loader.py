@@ -89,6 +89,14 @@ def get(policy_id: str) -> Policy:
     return policies[policy_id]
 
 
+def label(policy_id: str | None) -> str:
+    """What people call a policy (抚顺2023), or its id when it is not bundled."""
+    if not policy_id:
+        return ""
+    found = _bundled().get(policy_id)
+    return found.label if found is not None else policy_id
+
+
 def in_force(region_code: str, day: dt.date, programme: str | None = None) -> list[Policy]:
     """The bundled policies in force for a place on a day, most specific first."""
     found = [p for p in _bundled().values() if p.applies(region_code, day, programme)]

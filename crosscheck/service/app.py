@@ -35,15 +35,131 @@ from fastapi import (
 )
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
+from crosscheck import idnumber, labels
 from crosscheck.errors import CrosscheckError, month_text
+from crosscheck.evidence import describe
+from crosscheck.policy.loader import label as policy_label
 from crosscheck.reports import monthly, publish
+from crosscheck.rules import Severity
 from crosscheck.service.auth import Principal, load_tokens
 from crosscheck.service.ondemand import OnDemand
 
 STATIC = Path(__file__).resolve().parent / "static"
+STALE_AFTER = dt.timedelta(days=1)  # a registry not pulled for a day: the banner says so
+SEVERITY_LABELS = {s.value: s.label for s in Severity}
+
+
+def _readable(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Findings as the pages show them: severity and policy by name, evidence as a
+    sentence (the JSON stays beside it, behind the pages' 详情)."""
+    for f in findings:
+        f["severity_label"] = SEVERITY_LABELS.get(f["severity"], f["severity"])
+        f["policy_label"] = policy_label(f.get("policy_id"))
+        f["evidence_text"] = describe(f["rule_code"], f.get("evidence"))
+    return findings
+
+
+def _with_policy(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for r in rows:
+        r["policy_label"] = policy_label(r.get("policy_id"))
+    return rows
+
+
+def _safe(text: str) -> str:
+    """A piece of a file name: letters, digits, CJK, - and _ only."""
+    return re.sub(r"[^\w\-]", "_", text)[:40]
+
+
+def _workbook(name: str, write: Any) -> FileResponse:
+    """A workbook written by ``write(path)`` in a private temporary folder, sent as a
+    download and removed once sent."""
+    folder = Path(tempfile.mkdtemp(prefix="crosscheck-download-"))
+    try:
+        path = write(folder / name)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(
+        path,
+        media_type=XLSX,
+        filename=path.name,
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )
+
+
+def _region_name(code: Any) -> str:
+    from crosscheck import regions
+
+    text = str(code or "")
+    return regions.lookup(text).label if re.fullmatch(r"[0-9]{6}", text) else text
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+
+
+def _freshness(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> dict[str, Any]:
+    """The last runs, each source's last good pull, and what the banner must say:
+    a registry older than a day, or a night that did not finish."""
+    runs = con.execute(
+        "SELECT run_id, kind, started_at, finished_at, status, summary FROM runs "
+        "ORDER BY started_at DESC LIMIT 10"
+    ).fetchall()
+    alerts: list[str] = []
+    nights = [r for r in runs if r[1] == "nightly"]
+    if nights and nights[0][4] in ("partial", "failed"):
+        summary = json.loads(nights[0][5] or "{}")
+        stale = summary.get("stale_sources") or {}
+        names = "、".join(labels.source(n) for n in stale)
+        alerts.append(
+            f"最近一次夜间核查（{str(nights[0][2])[:16]}）"
+            + ("失败" if nights[0][4] == "failed" else "未全部完成")
+            + (f"：未拉取 {names}" if names else "")
+        )
+    sources = []
+    if "sources" in _tables(con):
+        for name, ok_at, tried_at, status, loaded, rejected in con.execute(
+            "SELECT source, last_success_at, last_attempt_at, last_status, rows_loaded, "
+            "rows_rejected FROM sources"
+        ).fetchall():
+            stale = name in labels.REGISTRIES and (ok_at is None or now - ok_at > STALE_AFTER)
+            sources.append(
+                {
+                    "source": name,
+                    "label": labels.source(name),
+                    "registry": name in labels.REGISTRIES,
+                    "last_success_at": str(ok_at)[:16] if ok_at else None,
+                    "last_attempt_at": str(tried_at)[:16] if tried_at else None,
+                    "last_status": status,
+                    "rows_loaded": loaded,
+                    "rows_rejected": rejected,
+                    "stale": stale,
+                }
+            )
+        sources.sort(key=lambda s: (not s["registry"], s["label"]))
+        old = [s["label"] for s in sources if s["stale"]]
+        if old:
+            alerts.append(f"{'、'.join(old)} 的数据已超过一天未更新")
+    return {
+        "runs": [
+            {
+                "run_id": r[0],
+                "kind": r[1],
+                "kind_label": labels.RUN_KINDS.get(r[1], r[1]),
+                "started_at": str(r[2])[:19],
+                "finished_at": str(r[3])[:19] if r[3] else None,
+                "status": r[4],
+                "status_label": labels.RUN_STATUS.get(r[4], r[4]),
+            }
+            for r in runs
+        ],
+        "sources": sources,
+        "alerts": alerts,
+    }
 
 
 def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
@@ -157,6 +273,7 @@ def _reviewer(who: Annotated[Principal, Depends(_principal)]) -> Principal:
 
 
 Viewer = Annotated[Principal, Depends(_principal)]
+Format = Annotated[str, Query(pattern="^(json|xlsx)$", description="json 或 xlsx")]
 Reviewer = Annotated[Principal, Depends(_reviewer)]
 
 
@@ -205,6 +322,7 @@ def create_app(
         return JSONResponse(status_code=422, content={"detail": fields})
 
     app.state.tokens = table
+    app.state.pseudonym = lambda: publish.pseudonym_key(published.parent)
     app.state.ondemand = ondemand  # closed by the lifespan; by hand where none runs
     app.add_middleware(LimitBody, limit=MAX_UPLOAD_BYTES + 64 * 1024)  # + the form's other fields
 
@@ -220,7 +338,11 @@ def create_app(
             con.close()
 
     def filters(
-        month: str | None, city: str | None, policy: str | None, con: duckdb.DuckDBPyConnection
+        month: str | None,
+        city: str | None,
+        policy: str | None,
+        con: duckdb.DuckDBPyConnection,
+        province: str | None = None,
     ) -> monthly.Filters:
         if month is None:
             found = monthly.months(con)
@@ -231,7 +353,13 @@ def create_app(
             month_text(month)
         except CrosscheckError as exc:
             raise HTTPException(422, str(exc)) from exc
-        return monthly.Filters(month, city or None, policy or None)
+        if province and not re.fullmatch(r"[0-9]{2}", province):
+            raise HTTPException(422, f"省份代码 “{province[:20]}” 应为 2 位数字")
+        if city and not re.fullmatch(r"[0-9]{4}", city):
+            raise HTTPException(422, f"城市代码 “{city[:20]}” 应为 4 位数字")
+        return monthly.Filters(month, city or None, policy or None, province or None)
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/health", include_in_schema=False)
     def health() -> dict[str, str]:
@@ -247,6 +375,8 @@ def create_app(
 
     @app.get("/api/meta")
     def meta(who: Viewer) -> dict[str, Any]:
+        from crosscheck import regions
+
         with snapshot_db() as con:
             row = con.execute("SELECT published_at, as_of FROM meta").fetchall()[0]
             cities = con.execute(
@@ -256,22 +386,19 @@ def create_app(
                 r[0]
                 for r in con.execute("SELECT DISTINCT policy_id FROM classes ORDER BY 1").fetchall()
             ]
-            runs = con.execute(
-                "SELECT run_id, kind, started_at, status FROM runs "
-                "WHERE kind NOT LIKE 'ingest%' ORDER BY started_at DESC LIMIT 5"
-            ).fetchall()
+            provinces = sorted({c[:2] for c, _ in cities})
             return {
                 "user": who.name,
                 "role": who.role,
                 "published_at": str(row[0]),
                 "as_of": str(row[1]),
                 "months": monthly.months(con),
-                "cities": [{"code": c, "name": n} for c, n in cities],
-                "policies": policies,
-                "runs": [
-                    {"run_id": r[0], "kind": r[1], "started_at": str(r[2]), "status": r[3]}
-                    for r in runs
+                "provinces": [
+                    {"code": p, "name": regions.province_name(p) or p} for p in provinces
                 ],
+                "cities": [{"code": c, "name": n, "province": c[:2]} for c, n in cities],
+                "policies": [{"id": p, "label": policy_label(p)} for p in policies],
+                **_freshness(con, dt.datetime.now()),
             }
 
     @app.get("/api/report")
@@ -280,9 +407,10 @@ def create_app(
         month: str | None = None,
         city: str | None = None,
         policy: str | None = None,
+        province: str | None = None,
     ) -> dict[str, Any]:
         with snapshot_db() as con:
-            f = filters(month, city, policy, con)
+            f = filters(month, city, policy, con, province)
             by_city = monthly.summary(con, f, "city_name")
             return {
                 "filters": f.__dict__,
@@ -297,9 +425,12 @@ def create_app(
                         how="left",
                     )
                 ),
-                "by_rule": _records(monthly.by_rule(con, f)),
+                "by_rule": [
+                    r | {"severity_label": SEVERITY_LABELS.get(r["severity"], r["severity"])}
+                    for r in _records(monthly.by_rule(con, f))
+                ],
                 "trend": _records(monthly.trend(con, f)),
-                "at_risk": _records(monthly.at_risk(con, f)),
+                "at_risk": _with_policy(_records(monthly.at_risk(con, f))),
                 "totals": {
                     c: int(by_city[c].sum()) if by_city.height else 0
                     for c in by_city.columns
@@ -322,7 +453,39 @@ def create_app(
                 ).to_arrow_table()
             )
             assert isinstance(frame, pl.DataFrame)
-            return _records(frame)
+            return _with_policy(_records(frame))
+
+    @app.get("/api/classes")
+    def class_list(
+        who: Viewer,
+        month: str | None = None,
+        city: str | None = None,
+        policy: str | None = None,
+        province: str | None = None,
+        rule: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The classes opened or ended in the month under the filters; with ``rule``,
+        those of them with an open finding of that rule (a bar of the rule chart)."""
+        with snapshot_db() as con:
+            f = filters(month, city, policy, con, province)
+            where, params = f.where("c")
+            having = ""
+            if rule:
+                having = "AND c.class_id IN (SELECT class_id FROM findings WHERE rule_code = $rule)"
+                params["rule"] = rule
+            frame = pl.from_arrow(
+                con.sql(
+                    "SELECT c.class_id, c.city_name, c.institution, c.major, c.policy_id, "
+                    "c.planned_start, c.planned_end, c.trainees, c.findings, c.blocks, "
+                    "c.excludes, c.reviews, c.risk, c.proposed_fen, c.approved_fen, "
+                    "c.withheld_fen FROM classes c "
+                    f"WHERE (c.month_opened = $month OR c.month_ended = $month) {where} {having} "
+                    "ORDER BY c.risk DESC, c.class_id",
+                    params=params | {"month": f.month},
+                ).to_arrow_table()
+            )
+            assert isinstance(frame, pl.DataFrame)
+            return _with_policy(_records(frame))
 
     @app.get("/api/classes/{class_id}")
     def class_detail(who: Viewer, class_id: str) -> dict[str, Any]:
@@ -335,16 +498,122 @@ def create_app(
             assert isinstance(info, pl.DataFrame)
             if not info.height:
                 raise HTTPException(404, f"没有班级 {class_id}")
+            # a file published before the trainee page had no pseudonyms
+            columns = {r[0] for r in con.execute("DESCRIBE findings").fetchall()}
+            person = "person_key" if "person_key" in columns else "NULL AS person_key"
             found = pl.from_arrow(
                 con.sql(
-                    "SELECT stage, id_masked, name, rule_code, title, severity, policy_id, "
-                    "clause, match_level, evidence, first_seen_at FROM findings "
+                    f"SELECT stage, id_masked, {person}, name, rule_code, title, severity, "
+                    "policy_id, clause, match_level, evidence, first_seen_at FROM findings "
                     "WHERE class_id = $c ORDER BY id_masked NULLS FIRST, rule_code",
                     params={"c": class_id},
                 ).to_arrow_table()
             )
             assert isinstance(found, pl.DataFrame)
-            return {"class": _records(info)[0], "findings": _records(found)}
+            return {
+                "class": _with_policy(_records(info))[0],
+                "findings": _readable(_records(found)),
+            }
+
+    @app.get(
+        "/api/classes/{class_id}/findings.xlsx",
+        response_class=FileResponse,
+        responses={200: {"content": {XLSX: {}}, "description": "班级核查问题清单 .xlsx"}},
+    )
+    def class_findings_xlsx(who: Viewer, class_id: str) -> Response:
+        from crosscheck.reports import findings as findings_report
+
+        detail = class_detail(who, class_id)
+        return _workbook(
+            f"核查问题清单-{_safe(class_id)}.xlsx",
+            lambda path: findings_report.write_class(path, detail),
+        )
+
+    @app.get("/api/trainees")
+    def trainee_search(
+        request: Request, who: Viewer, q: Annotated[str, Query(max_length=40)] = ""
+    ) -> list[dict[str, Any]]:
+        """Find people by full ID number (hashed with the publisher's key: the number
+        itself is never stored or returned) or by name; at most 50."""
+        text = q.strip()
+        if not text:
+            raise HTTPException(422, "请输入身份证号码或姓名")
+        number = idnumber.stored(text)
+        with snapshot_db() as con:
+            if re.fullmatch(r"[0-9]{17}[0-9X]", number):
+                key = publish.person_key(number, request.app.state.pseudonym())
+                clause, params = "person_key = $key", {"key": key}
+            else:
+                clause, params = "name LIKE $name", {"name": f"%{text}%"}
+            frame = pl.from_arrow(
+                con.sql(
+                    "SELECT person_key, any_value(id_masked) AS id_masked, "
+                    "any_value(name) AS name, count(DISTINCT class_id) AS classes "
+                    f"FROM trainees WHERE {clause} GROUP BY person_key "
+                    "ORDER BY name, id_masked LIMIT 50",
+                    params=params,
+                ).to_arrow_table()
+            )
+            assert isinstance(frame, pl.DataFrame)
+            return _records(frame)
+
+    @app.get("/api/trainees/{person_key}")
+    def trainee(who: Viewer, person_key: str) -> dict[str, Any]:
+        """One person: every class they were on, every open finding, and the records
+        of other cities and provinces those findings cite."""
+        if not re.fullmatch(r"[a-p]{20}", person_key):
+            raise HTTPException(404, "没有该学员")
+        with snapshot_db() as con:
+            classes = pl.from_arrow(
+                con.sql(
+                    "SELECT c.class_id, c.city_name, c.institution, c.major, c.policy_id, "
+                    "c.planned_start, c.planned_end, c.status, t.seq, t.name, t.id_masked "
+                    "FROM trainees t JOIN classes c USING (class_id) "
+                    "WHERE t.person_key = $k ORDER BY c.planned_start, c.class_id",
+                    params={"k": person_key},
+                ).to_arrow_table()
+            )
+            found = pl.from_arrow(
+                con.sql(
+                    "SELECT class_id, stage, rule_code, title, severity, policy_id, clause, "
+                    "match_level, evidence, first_seen_at FROM findings "
+                    "WHERE person_key = $k ORDER BY class_id, rule_code",
+                    params={"k": person_key},
+                ).to_arrow_table()
+            )
+        assert isinstance(classes, pl.DataFrame)
+        assert isinstance(found, pl.DataFrame)
+        if not classes.height:
+            raise HTTPException(404, "没有该学员")
+        rows = _with_policy(_records(classes))
+        findings = _readable(_records(found))
+        elsewhere = []
+        for f in findings:
+            if f["rule_code"] not in monthly.CROSS_REGION:
+                continue
+            for record in json.loads(f.get("evidence") or "{}").get("records") or []:
+                elsewhere.append(
+                    {
+                        "class_id": f["class_id"],
+                        "rule_code": f["rule_code"],
+                        "title": f["title"],
+                        "key": record.get("key"),
+                        "region": record.get("region"),
+                        "region_name": _region_name(record.get("region")),
+                        "start": record.get("start"),
+                        "end": record.get("end"),
+                        "subsidised": record.get("subsidised"),
+                        "paid_on": record.get("paid_on"),
+                    }
+                )
+        return {
+            "person_key": person_key,
+            "id_masked": rows[0]["id_masked"],
+            "name": rows[0]["name"],
+            "classes": rows,
+            "findings": findings,
+            "elsewhere": elsewhere,
+        }
 
     @app.get(
         "/api/report.xlsx",
@@ -356,17 +625,13 @@ def create_app(
         month: str | None = None,
         city: str | None = None,
         policy: str | None = None,
+        province: str | None = None,
     ) -> Response:
         with snapshot_db() as con:
-            f = filters(month, city, policy, con)
-            folder = Path(tempfile.mkdtemp(prefix="crosscheck-report-"))
-            path = monthly.write_xlsx(con, f, folder / f"月度报告-{f.month}.xlsx")
-        return FileResponse(
-            path,
-            media_type=XLSX,
-            filename=path.name,
-            background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
-        )
+            f = filters(month, city, policy, con, province)
+            return _workbook(
+                f"月度报告-{f.month}.xlsx", lambda path: monthly.write_xlsx(con, f, path)
+            )
 
     def _as_of(as_of: str | None) -> dt.date:
         try:
@@ -374,28 +639,45 @@ def create_app(
         except ValueError as exc:
             raise HTTPException(422, f"核查日期 “{as_of}” 格式应为 YYYY-MM-DD") from exc
 
-    @app.post("/api/classes/{class_id}/opening-check")
+    def _answer(result: Any, fmt: str) -> Any:
+        """The review as JSON, or (``format=xlsx``) as the 审核结论 workbook."""
+        if fmt != "xlsx":
+            return result.to_json()
+        from crosscheck.reports.findings import write_review
+
+        return _workbook(
+            f"开班审核-{_safe(result.class_id)}.xlsx", lambda path: write_review(path, result)
+        )
+
+    @app.post("/api/classes/{class_id}/opening-check", response_model=None)
     def opening_check(
-        who: Reviewer, class_id: str, as_of: Annotated[str | None, Query()] = None
-    ) -> dict[str, Any]:
+        who: Reviewer,
+        class_id: str,
+        as_of: Annotated[str | None, Query()] = None,
+        format: Format = "json",
+    ) -> Any:
         try:
             result = ondemand.opening(class_id, _as_of(as_of), who.name)
         except KeyError as exc:
             raise HTTPException(404, f"没有班级 {class_id}") from exc
         except CrosscheckError as exc:
             raise HTTPException(503, str(exc)) from exc
-        return result.to_json()
+        return _answer(result, format)
 
-    @app.post("/api/opening-check")
+    @app.post("/api/opening-check", response_model=None)
     async def draft_check(
         who: Reviewer,
         roster: Annotated[UploadFile, File(description="学员花名册 .xlsx 或 .csv")],
         filing: Annotated[str, Form(description="开班备案信息（JSON）")],
         as_of: Annotated[str | None, Form()] = None,
         policy: Annotated[str | None, Form()] = None,
-    ) -> dict[str, Any]:
+        format: Format = "json",
+    ) -> Any:
         from crosscheck.checks import draft
-        from crosscheck.connectors.roster import read
+        from crosscheck.connectors.roster import LABELS, read
+
+        def labels_of(field: str) -> str:
+            return LABELS.get(field, field)
 
         day = _as_of(as_of)
         name = _upload_name(roster.filename)
@@ -416,7 +698,12 @@ def create_app(
         fatal = sheet.fatal
         if fatal:
             message = f"花名册有 {len(fatal)} 个问题，未核查"
-            raise HTTPException(422, {"message": message, "problems": [str(p) for p in fatal]})
+            rows = [
+                {"row": p.row, "field": labels_of(p.field), "message": p.message} for p in fatal
+            ]
+            raise HTTPException(
+                422, {"message": message, "problems": [str(p) for p in fatal], "rows": rows}
+            )
         if len(sheet.entries) > MAX_UPLOAD_ROWS:
             too_many = f"花名册有 {len(sheet.entries)} 名学员，超过上限 {MAX_UPLOAD_ROWS}"
             raise HTTPException(413, too_many + "：请按班级分别上传")
@@ -424,6 +711,10 @@ def create_app(
             result = ondemand.draft(parsed, sheet.entries, day, who.name)
         except CrosscheckError as exc:
             raise HTTPException(503, str(exc)) from exc
-        return result.to_json()
+        # the roster's own 序号 beside the Excel row the trainee is on
+        numbers = {e["seq"]: e.get("roster_no") for e in sheet.entries}
+        for t in result.trainees:
+            t.roster_no = numbers.get(t.seq)
+        return _answer(result, format)
 
     return app

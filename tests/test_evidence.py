@@ -1,0 +1,118 @@
+"""Evidence as a person reads it: one Chinese sentence per rule, from the rule's
+own template, ID numbers masked — and the JSON kept for exports (issue 13)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import duckdb
+
+from crosscheck.evidence import TEMPLATES, describe, fallback
+from crosscheck.rules import RULES
+
+FULL_ID = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+ENGLISH_KEY = re.compile(r"[a-z_]{3,}\s*[=:]")
+
+
+def test_every_rule_in_the_catalogue_has_its_own_template() -> None:
+    assert set(TEMPLATES) == set(RULES)
+
+
+def test_a_pension_month_reads_as_the_issue_asks() -> None:
+    evidence = {
+        "source": "pension_contributions",
+        "records": [
+            {
+                "key": "TPEN00000040",
+                "employer": "盛京华信科技有限公司",
+                "scheme": "城镇企业职工基本养老保险",
+                "from": "2023-07-01",
+                "to": "2023-07-01",
+                "link": "exact",
+            }
+        ],
+    }
+    assert describe("PRIOR_EMPLOYMENT", evidence) == (
+        "2023年7月在盛京华信科技有限公司缴纳城镇企业职工基本养老保险（养老保险记录 TPEN00000040）"
+    )
+    span = {**evidence["records"][0], "to": "2023-12-01", "link": "fuzzy_swap"}  # type: ignore[dict-item]
+    text = describe("EMPLOYED_DURING_TRAINING", {"records": [span]})
+    assert text.startswith("2023年7月至2023年12月在")
+    assert "疑似录入错误：顺序码相邻两位颠倒" in text
+
+
+def test_attendance_says_the_share_and_the_floor() -> None:
+    text = describe("LOW_ATTENDANCE", {"present": 67, "required": 82, "min_rate": 0.9})
+    assert text == "出勤 67 天，应出勤 82 天（81.7%，低于 90%）"
+    # evidence written before the floor was recorded still reads
+    assert describe("LOW_ATTENDANCE", '{"present":67,"required":82}') == (
+        "出勤 67 天，应出勤 82 天（81.7%）"
+    )
+
+
+def test_a_household_record_key_is_masked_in_the_sentence() -> None:
+    evidence = {
+        "roster_name": "刘晓一",
+        "records": [
+            {
+                "source": "household_registration",
+                "key": "210905200002149009",
+                "name": "刘晓峰",
+                "match_level": "one_character",
+            }
+        ],
+    }
+    text = describe("ID_NAME_MISMATCH", evidence)
+    assert not FULL_ID.search(text)
+    assert "210905********9009" in text
+    assert text.startswith("花名册姓名“刘晓一”，户籍记录姓名“刘晓峰”（一字之差")
+
+
+def test_class_rules_read_as_sentences() -> None:
+    assert describe("CLASS_TOO_LARGE", {"trainees": 51, "limit": 50}) == (
+        "班级学员 51 人，超过上限 50 人"
+    )
+    assert describe("FILING_TOO_LATE", {"filed_on": "2022-09-27", "latest": "2022-09-26"}) == (
+        "2022年9月27日备案，最迟应于2022年9月26日备案"
+    )
+    never_filed = {"opened_on": "2022-08-01", "filed_on": None, "approved_on": None}
+    assert describe("OPENED_WITHOUT_APPROVAL", never_filed) == "2022年8月1日开班，未备案"
+    assert describe("NOT_IN_COHORT", {"source": "student_status", "records": []}).startswith(
+        "学籍库中没有此人的学籍记录"
+    )
+
+
+def test_evidence_of_a_shape_no_template_knows_still_reads() -> None:
+    # a key the template needs is missing: the plain 名称：值 form, never an exception
+    text = describe("CLASS_TOO_LARGE", {"trainees": 51})
+    assert text == fallback({"trainees": 51}) == "学员人数：51"
+    assert describe("NO_SUCH_RULE", {"source": "exam_results", "ok": True}) == (
+        "来源：考试结果；ok：是"
+    )
+    assert describe("LOW_ATTENDANCE", None) == ""
+    assert describe("LOW_ATTENDANCE", "not json 210905200002149009") == (
+        "not json 210905********9009"
+    )
+
+
+def test_every_finding_of_a_checked_world_reads_without_a_fallback(
+    small_published: dict[str, Path],
+) -> None:
+    con = duckdb.connect(str(small_published["db"]), read_only=True)
+    try:
+        rows = con.execute("SELECT rule_code, CAST(evidence AS VARCHAR) FROM findings").fetchall()
+    finally:
+        con.close()
+    seen = set()
+    for code, raw in rows:
+        text = describe(code, raw)
+        assert text, (code, raw)
+        assert text != fallback(json.loads(raw)), (code, raw)  # the rule's own template
+        assert not FULL_ID.search(text), code
+        assert not ENGLISH_KEY.search(text), (code, text)
+        assert "None" not in text, (code, text)
+        assert "{" not in text, (code, text)
+        seen.add(code)
+    assert len(seen) >= 25  # the small world plants most rules
