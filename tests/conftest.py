@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -80,3 +81,15 @@ def small_published(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]
         finally:
             con.close()
     return {"world": world, "home": home, "db": db, "published": board, "snapshot": snapshot}
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """Where the browser tests leave their screenshots, kept after the run as test
+    artefacts: ``$CROSSCHECK_SCREENSHOTS``, else ``var/test-artefacts/screenshots``
+    in the checkout (ignored by git)."""
+    folder = Path(
+        os.environ.get("CROSSCHECK_SCREENSHOTS") or REPO / "var" / "test-artefacts" / "screenshots"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -309,6 +309,9 @@ def test_cli_links_export_shows_how_each_record_was_attributed(
     shutil.copy(db, copy)
     code, output = _cli("check", "all", "--as-of", AS_OF.isoformat(), "--db", str(copy))
     assert code == 0, output
+    # severities by their Chinese names in the summary, not the codes
+    assert "阻断" in output
+    assert not re.search(r"│ (block|exclude|review|deduct) ", output)
     masked, full = tmp_path / "links.csv", tmp_path / "links.parquet"
     code, output = _cli("links", "export", "--out", str(masked), "--db", str(copy))
     assert code == 0, output

@@ -55,12 +55,12 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-def _login(page: Any, url: str, fragment: str = "") -> None:
+def _login(page: Any, url: str, fragment: str = "", token: str = "crosscheck-viewer-dev") -> None:
     from playwright.sync_api import expect
 
     page.goto(url + "/" + fragment)
     expect(page.locator("#login-panel")).to_be_visible()
-    page.fill("#token", "crosscheck-viewer-dev")
+    page.fill("#token", token)
     page.click("#login")
     expect(page.locator("#app")).to_be_visible()
     expect(page.locator("#status")).to_contain_text("已加载")
@@ -100,6 +100,7 @@ def _series(page: Any, chart: str) -> list[Any]:
 def test_dashboard_drills_down_to_a_class_and_a_trainee_and_downloads(
     service: tuple[str, dict[str, Path]],
     chromium: Path,
+    screenshots: Path,
     tmp_path: Path,
     device: str,
     viewport: ViewportSize,
@@ -113,8 +114,7 @@ def test_dashboard_drills_down_to_a_class_and_a_trainee_and_downloads(
 
     url, files = service
     best = _best_month(files["published"])
-    shots = Path(os.environ.get("CROSSCHECK_SCREENSHOTS", tmp_path))
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshots
     phone = device == "phone"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(chromium), args=ARGS)
@@ -250,8 +250,37 @@ def test_a_failed_load_leaves_no_old_figures_under_the_new_month(
             browser.close()
 
 
-def test_rare_characters_render_with_a_font_that_has_them(
+def test_a_reviewer_downloads_the_accounting_table_of_a_city(
     service: tuple[str, dict[str, Path]], chromium: Path, tmp_path: Path
+) -> None:
+    """The 补贴核算表 button: a reviewer's, once a city is chosen (a viewer never sees
+    it); the download is the annex's table."""
+    import openpyxl
+    from playwright.sync_api import expect, sync_playwright
+
+    url, files = service
+    best = _best_month(files["published"])
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 900}, accept_downloads=True)
+            _login(page, url, f"#month={best}", token="crosscheck-reviewer-dev")
+            expect(page.locator("#accounting")).to_be_hidden()  # the whole province: no
+            city = page.locator("#by-city tbody tr").first.locator("td").first.inner_text()
+            page.select_option("#city", label=city)
+            expect(page.locator("#accounting")).to_be_visible()
+            with page.expect_download(timeout=120_000) as info:
+                page.click("#accounting")
+            target = tmp_path / "accounting.xlsx"
+            info.value.save_as(target)
+            assert openpyxl.load_workbook(target).sheetnames[0].startswith("补贴核算表")
+            expect(page.locator("#status")).to_have_text("补贴核算表已下载")
+        finally:
+            browser.close()
+
+
+def test_rare_characters_render_with_a_font_that_has_them(
+    service: tuple[str, dict[str, Path]], chromium: Path, screenshots: Path
 ) -> None:
     """A name with CJK Extension A/B characters (䶮, 𠮷) is drawn with real glyphs
     from the page's font stack, not the missing-glyph box: each renders unlike a
@@ -259,8 +288,7 @@ def test_rare_characters_render_with_a_font_that_has_them(
     from playwright.sync_api import sync_playwright
 
     url, _ = service
-    shots = Path(os.environ.get("CROSSCHECK_SCREENSHOTS", tmp_path))
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshots
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(chromium), args=ARGS)
         try:
@@ -295,7 +323,7 @@ def test_the_vendored_echarts_is_the_one_its_source_note_names() -> None:
 
 
 def test_the_upload_page_says_every_refusal_in_chinese_and_fits_a_phone(
-    service: tuple[str, dict[str, Path]], chromium: Path, tmp_path: Path
+    service: tuple[str, dict[str, Path]], chromium: Path, screenshots: Path, tmp_path: Path
 ) -> None:
     """The roster-upload page (/review) in Chromium, at phone width: laid out for the
     phone (viewport), a good check shows its result with Chinese severities, then a
@@ -312,8 +340,7 @@ def test_the_upload_page_says_every_refusal_in_chinese_and_fits_a_phone(
     roster = next((world / "rosters").glob(f"{row['class_id']}.*"))
     bad = tmp_path / "bad.csv"
     bad.write_text("序号,姓名,性别,身份证号码\n1,,男,210102199003071233\n", encoding="utf-8")
-    shots = Path(os.environ.get("CROSSCHECK_SCREENSHOTS", tmp_path))
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshots
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(chromium), args=ARGS)
         try:

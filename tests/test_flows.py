@@ -352,6 +352,7 @@ def test_the_prefect_ui_of_serve_on_another_port_lists_the_four_deployments(
     small_published: dict[str, Path],
     home: Path,
     chromium: Path,
+    screenshots: Path,
     tmp_path: Path,
     device: str,
     viewport: ViewportSize,
@@ -378,8 +379,7 @@ def test_the_prefect_ui_of_serve_on_another_port_lists_the_four_deployments(
         stdout=(home / "serve.log").open("wb"),
         stderr=subprocess.STDOUT,
     )
-    shots = Path(os.environ.get("CROSSCHECK_SCREENSHOTS", tmp_path))
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshots
     ui = f"http://127.0.0.1:{prefect_port}"
     try:
         _wait(f"http://127.0.0.1:{web_port}/health", 120, serve)

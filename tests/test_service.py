@@ -421,3 +421,40 @@ def test_the_banner_names_a_stale_registry_and_a_night_that_did_not_finish(
     assert "未全部完成：未拉取 营业执照" in text
     assert meta["runs"][0]["status_label"] == "部分完成"
     assert meta["runs"][0]["kind_label"] == "夜间核查"
+
+
+def test_a_reviewer_downloads_a_citys_accounting_table_for_the_month(
+    service: tuple[str, dict[str, Path]], tmp_path: Path, home: Path
+) -> None:
+    """The dashboard's 补贴核算表: a city's classes ending in the month, re-checked on
+    the snapshot as of the published day — the same table `check payout --xlsx`
+    writes, nothing written but the audit line; a viewer may not."""
+    import openpyxl
+
+    from crosscheck.reports.publish import open_published
+
+    url, files = service
+    board = open_published(files["published"])
+    try:
+        month, city, classes = board.execute(
+            "SELECT month_ended, city_code, list(class_id ORDER BY class_id) FROM classes "
+            "WHERE in_accounting GROUP BY ALL ORDER BY len(list(class_id)) DESC LIMIT 1"
+        ).fetchall()[0]
+    finally:
+        board.close()
+    params = {"month": month, "city": city}
+    assert httpx.get(url + "/api/accounting.xlsx", params=params, headers=VIEWER).status_code == 403
+    answer = httpx.get(url + "/api/accounting.xlsx", params=params, headers=REVIEWER, timeout=120)
+    assert answer.status_code == 200, answer.text
+    (tmp_path / "t.xlsx").write_bytes(answer.content)
+    book = openpyxl.load_workbook(tmp_path / "t.xlsx")
+    assert book.sheetnames[0].startswith("补贴核算表")
+    cells = {str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row}
+    assert set(classes) <= cells  # every class: to be paid, or on 暂不拨付
+    assert not FULL_ID.search(" ".join(cells))
+    log = (home / "audit" / "ondemand.jsonl").read_text(encoding="utf-8").splitlines()
+    assert json.loads(log[-1])["action"] == "payout-accounting"
+    none = httpx.get(
+        url + "/api/accounting.xlsx", params={"month": "2001-01", "city": city}, headers=REVIEWER
+    )
+    assert none.status_code == 404

@@ -63,9 +63,12 @@ def check_all(
         out.print(
             f"{STAGE_LABELS[s.stage]}：发现 {s.found} 项（新增 {s.new}，已消除 {s.resolved}）"
         )
+    from crosscheck.rules import Severity
+
+    labels = {s.value: s.label for s in Severity}
     table = Table("规则代码", "名称", "严重程度", "数量", title=f"未消除的问题（{path}）")
     for code, severity, n in counts:
-        table.add_row(code, RULES[code].title, severity, f"{n:,}")
+        table.add_row(code, RULES[code].title, labels.get(severity, severity), f"{n:,}")
     out.print(table)
 
 

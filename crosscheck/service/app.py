@@ -78,8 +78,9 @@ def _workbook(name: str, write: Any) -> FileResponse:
     """A workbook written by ``write(path)`` in a private temporary folder, sent as a
     download and removed once sent."""
     folder = Path(tempfile.mkdtemp(prefix="crosscheck-download-"))
+    path = folder / name
     try:
-        path = write(folder / name)
+        write(path)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -632,6 +633,41 @@ def create_app(
             return _workbook(
                 f"月度报告-{f.month}.xlsx", lambda path: monthly.write_xlsx(con, f, path)
             )
+
+    @app.get(
+        "/api/accounting.xlsx",
+        response_class=FileResponse,
+        responses={200: {"content": {XLSX: {}}, "description": "补贴核算表 .xlsx（附件8格式）"}},
+    )
+    def accounting_xlsx(who: Reviewer, month: str, city: str) -> Response:
+        """The 补贴核算表 of one city's classes that ended in the month (a reviewer's
+        draft for the batch: every stage re-run on the snapshot as of the published
+        day; the payout flow is what records a batch)."""
+        from crosscheck import office
+        from crosscheck.reports import accounting as sheet
+
+        with snapshot_db() as con:
+            f = filters(month, city, None, con)
+            ids = [
+                r[0]
+                for r in con.execute(
+                    "SELECT class_id FROM classes WHERE city_code = $c AND month_ended = $m "
+                    "AND in_accounting ORDER BY class_id",
+                    {"c": f.city, "m": f.month},
+                ).fetchall()
+            ]
+            day = con.execute("SELECT max(as_of) FROM meta").fetchall()[0][0]
+        if not ids:
+            raise HTTPException(404, f"{f.month} 该城市没有结课待核算的班级")
+        try:
+            table = ondemand.accounting(ids, day, who.name)
+        except CrosscheckError as exc:
+            raise HTTPException(503, str(exc)) from exc
+        unit = office.for_region(f"{f.city}00").unit
+        return _workbook(
+            f"补贴核算表-{f.city}-{f.month}.xlsx",
+            lambda path: sheet.write(path, table, unit=unit, issued_on=day),
+        )
 
     def _as_of(as_of: str | None) -> dt.date:
         try:

@@ -76,6 +76,22 @@ class OnDemand:
         self.audit(who, "opening-check", class_id, result.verdict, started)
         return result
 
+    def accounting(self, class_ids: list[str], as_of: dt.date, who: str) -> Any:
+        """The 补贴核算表 of classes, as the payout review computes it on the snapshot
+        (every stage re-run as of ``as_of``, nothing written): the frame
+        ``reports.accounting.write`` prints."""
+        from crosscheck.checks import accounting
+
+        started = time.perf_counter()
+        cursor = self._cursor()
+        try:
+            review.payout(cursor, class_ids, as_of)
+            table = accounting.describe(cursor, accounting.compute(cursor, as_of))
+        finally:
+            cursor.close()
+        self.audit(who, "payout-accounting", ",".join(class_ids)[:200], "computed", started)
+        return table
+
     def draft(
         self,
         filing: dict[str, Any],
