@@ -385,6 +385,11 @@ def test_the_upload_page_says_every_refusal_in_chinese_and_fits_a_phone(
             book = openpyxl.load_workbook(target)
             assert "开班审核结论" in str(book["审核结论"].cell(1, 1).value)
             assert book["审核结论"].cell(5, 1).value == "1"
+            # on the phone each finding is a card: no wider than the screen
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            if page.locator("#findings td[data-label]").count():
+                cell = "document.querySelector('#findings td[data-label]')"
+                assert page.evaluate(f"getComputedStyle({cell}).display") == "block"
             page.screenshot(path=str(shots / "review-phone-result.png"), full_page=True)
             page.set_input_files("#roster", str(bad))
             page.click("#check-draft")
