@@ -253,8 +253,8 @@ def test_a_failed_load_leaves_no_old_figures_under_the_new_month(
 def test_a_reviewer_downloads_the_accounting_table_of_a_city(
     service: tuple[str, dict[str, Path]], chromium: Path, tmp_path: Path
 ) -> None:
-    """The 补贴核算表 button: a reviewer's, once a city is chosen (a viewer never sees
-    it); the download is the annex's table."""
+    """The 补贴核算表 and 公示名单 buttons: a reviewer's, once a city is chosen (a
+    viewer never sees them); the 公示名单 asks for its publication day first."""
     import openpyxl
     from playwright.sync_api import expect, sync_playwright
 
@@ -275,6 +275,15 @@ def test_a_reviewer_downloads_the_accounting_table_of_a_city(
             info.value.save_as(target)
             assert openpyxl.load_workbook(target).sheetnames[0].startswith("补贴核算表")
             expect(page.locator("#status")).to_have_text("补贴核算表已下载")
+            page.click("#notice")  # no publication day chosen yet
+            expect(page.locator("#status")).to_have_text("请先选择公示发布日期")
+            page.fill("#published-on", "2026-01-05")
+            with page.expect_download(timeout=120_000) as info:
+                page.click("#notice")
+            target = tmp_path / "notice.xlsx"
+            info.value.save_as(target)
+            assert openpyxl.load_workbook(target).worksheets
+            expect(page.locator("#status")).to_have_text("公示名单已下载")
         finally:
             browser.close()
 

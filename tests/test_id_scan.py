@@ -205,6 +205,22 @@ def test_no_api_answer_holds_a_full_id_for_any_role(
                 assert book.status_code == 200, book.text
                 with zipfile.ZipFile(io.BytesIO(book.content)) as z:
                     bodies.extend(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+                # a city's 补贴核算表 and 公示名单 of a month (the dashboard's downloads)
+                with duckdb.connect(str(home / "published.duckdb"), read_only=True) as board:
+                    month, city = board.execute(
+                        "SELECT month_ended, city_code FROM classes WHERE in_accounting "
+                        "GROUP BY ALL ORDER BY count(*) DESC LIMIT 1"
+                    ).fetchall()[0]
+                for path, extra in (
+                    ("/api/accounting.xlsx", {}),
+                    ("/api/notice.xlsx", {"published_on": "2025-12-22"}),
+                ):
+                    sheet = client.get(
+                        path, params={"month": month, "city": city, **extra}, headers=auth
+                    )
+                    assert sheet.status_code == 200, sheet.text
+                    with zipfile.ZipFile(io.BytesIO(sheet.content)) as z:
+                        bodies.extend(z.read(n).decode("utf-8", "replace") for n in z.namelist())
     app.state.ondemand.close()
     assert len(bodies) > 20
     assert any("*" * 8 in b for b in bodies)

@@ -458,3 +458,21 @@ def test_a_reviewer_downloads_a_citys_accounting_table_for_the_month(
         url + "/api/accounting.xlsx", params={"month": "2001-01", "city": city}, headers=REVIEWER
     )
     assert none.status_code == 404
+    # the 公示名单 of the same classes, published on the day the reviewer gives
+    day = {"published_on": "2026-01-05"}
+    notice = httpx.get(url + "/api/notice.xlsx", params=params | day, headers=REVIEWER, timeout=120)
+    assert notice.status_code == 200, notice.text
+    (tmp_path / "n.xlsx").write_bytes(notice.content)
+    sheets = openpyxl.load_workbook(tmp_path / "n.xlsx")
+    text = " ".join(str(c.value) for ws in sheets.worksheets for row in ws.iter_rows() for c in row)
+    assert "2026年01月05日" in text
+    assert "*" * 8 in text
+    assert not FULL_ID.search(text)
+    bad = httpx.get(
+        url + "/api/notice.xlsx", params=params | {"published_on": "2026-13-01"}, headers=REVIEWER
+    )
+    assert bad.status_code == 422
+    assert "公示发布日期" in bad.json()["detail"]
+    assert (
+        httpx.get(url + "/api/notice.xlsx", params=params | day, headers=VIEWER).status_code == 403
+    )

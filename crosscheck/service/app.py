@@ -634,18 +634,9 @@ def create_app(
                 f"月度报告-{f.month}.xlsx", lambda path: monthly.write_xlsx(con, f, path)
             )
 
-    @app.get(
-        "/api/accounting.xlsx",
-        response_class=FileResponse,
-        responses={200: {"content": {XLSX: {}}, "description": "补贴核算表 .xlsx（附件8格式）"}},
-    )
-    def accounting_xlsx(who: Reviewer, month: str, city: str) -> Response:
-        """The 补贴核算表 of one city's classes that ended in the month (a reviewer's
-        draft for the batch: every stage re-run on the snapshot as of the published
-        day; the payout flow is what records a batch)."""
-        from crosscheck import office
-        from crosscheck.reports import accounting as sheet
-
+    def _city_month(month: str, city: str, who: Principal) -> tuple[Any, Any, dt.date]:
+        """The accounting of one city's classes that ended in the month, re-run on the
+        snapshot as of the published day: (table, people, day)."""
         with snapshot_db() as con:
             f = filters(month, city, None, con)
             ids = [
@@ -660,13 +651,60 @@ def create_app(
         if not ids:
             raise HTTPException(404, f"{f.month} 该城市没有结课待核算的班级")
         try:
-            table = ondemand.accounting(ids, day, who.name)
+            table, people = ondemand.accounting(ids, day, who.name)
         except CrosscheckError as exc:
             raise HTTPException(503, str(exc)) from exc
-        unit = office.for_region(f"{f.city}00").unit
+        return table, people, day
+
+    @app.get(
+        "/api/accounting.xlsx",
+        response_class=FileResponse,
+        responses={200: {"content": {XLSX: {}}, "description": "补贴核算表 .xlsx（附件8格式）"}},
+    )
+    def accounting_xlsx(who: Reviewer, month: str, city: str) -> Response:
+        """The 补贴核算表 of one city's classes that ended in the month (a reviewer's
+        draft for the batch: every stage re-run on the snapshot as of the published
+        day; the payout flow is what records a batch)."""
+        from crosscheck import office
+        from crosscheck.reports import accounting as sheet
+
+        table, _, day = _city_month(month, city, who)
+        unit = office.for_region(f"{city}00").unit
         return _workbook(
-            f"补贴核算表-{f.city}-{f.month}.xlsx",
+            f"补贴核算表-{_safe(city)}-{_safe(month)}.xlsx",
             lambda path: sheet.write(path, table, unit=unit, issued_on=day),
+        )
+
+    @app.get(
+        "/api/notice.xlsx",
+        response_class=FileResponse,
+        responses={200: {"content": {XLSX: {}}, "description": "公示名单 .xlsx"}},
+    )
+    def notice_xlsx(
+        who: Reviewer,
+        month: str,
+        city: str,
+        published_on: Annotated[str, Query(description="公示发布日期 YYYY-MM-DD")],
+    ) -> Response:
+        """The 公示名单 of the same classes, published on the day the reviewer gives
+        (the period ends on the policy's last working day; withheld classes are not
+        published)."""
+        from crosscheck import office
+        from crosscheck.reports import notice
+
+        try:
+            day = dt.date.fromisoformat(published_on)
+        except ValueError as exc:
+            raise HTTPException(
+                422, f"公示发布日期 “{published_on[:20]}” 应为 YYYY-MM-DD 格式的日期"
+            ) from exc
+        table, people, _ = _city_month(month, city, who)
+        ids = table["class_id"].to_list()
+        result = notice.build(f"{city}-{month}", dict.fromkeys(ids, day), table, people)
+        where = office.for_region(f"{city}00")
+        return _workbook(
+            f"公示名单-{_safe(city)}-{_safe(month)}.xlsx",
+            lambda path: notice.write(path, result, office=where),
         )
 
     def _as_of(as_of: str | None) -> dt.date:

@@ -76,10 +76,10 @@ class OnDemand:
         self.audit(who, "opening-check", class_id, result.verdict, started)
         return result
 
-    def accounting(self, class_ids: list[str], as_of: dt.date, who: str) -> Any:
-        """The 补贴核算表 of classes, as the payout review computes it on the snapshot
-        (every stage re-run as of ``as_of``, nothing written): the frame
-        ``reports.accounting.write`` prints."""
+    def accounting(self, class_ids: list[str], as_of: dt.date, who: str) -> tuple[Any, Any]:
+        """The 补贴核算表 of classes and their trainees, as the payout review computes
+        them on the snapshot (every stage re-run as of ``as_of``, nothing written):
+        the frames ``reports.accounting.write`` and ``reports.notice.build`` take."""
         from crosscheck.checks import accounting
 
         started = time.perf_counter()
@@ -87,10 +87,11 @@ class OnDemand:
         try:
             review.payout(cursor, class_ids, as_of)
             table = accounting.describe(cursor, accounting.compute(cursor, as_of))
+            people = accounting.people(cursor)
         finally:
             cursor.close()
         self.audit(who, "payout-accounting", ",".join(class_ids)[:200], "computed", started)
-        return table
+        return table, people
 
     def draft(
         self,
