@@ -331,8 +331,17 @@ def test_the_vendored_echarts_is_the_one_its_source_note_names() -> None:
     assert f"`{digest}`" in note
 
 
+@pytest.mark.parametrize(
+    ("device", "viewport"),
+    [("phone", {"width": 390, "height": 844}), ("desktop", {"width": 1440, "height": 900})],
+)
 def test_the_upload_page_says_every_refusal_in_chinese_and_fits_a_phone(
-    service: tuple[str, dict[str, Path]], chromium: Path, screenshots: Path, tmp_path: Path
+    service: tuple[str, dict[str, Path]],
+    chromium: Path,
+    screenshots: Path,
+    tmp_path: Path,
+    device: str,
+    viewport: ViewportSize,
 ) -> None:
     """The roster-upload page (/review) in Chromium, at phone width: laid out for the
     phone (viewport), a good check shows its result with Chinese severities, then a
@@ -354,13 +363,14 @@ def test_the_upload_page_says_every_refusal_in_chinese_and_fits_a_phone(
         browser = p.chromium.launch(executable_path=str(chromium), args=ARGS)
         try:
             page = browser.new_page(
-                viewport={"width": 390, "height": 844},
-                is_mobile=True,
-                device_scale_factor=2,
+                viewport=viewport,
+                is_mobile=device == "phone",
+                device_scale_factor=2 if device == "phone" else 1,
                 accept_downloads=True,
             )
             page.goto(url + "/review")
-            assert page.evaluate("document.documentElement.clientWidth") == 390
+            width = viewport["width"]
+            assert page.evaluate("document.documentElement.clientWidth") == width
             page.fill("#token", "crosscheck-reviewer-dev")
             page.fill("#f-class_id", "NEW1")
             for field in ("region_code", "institution_id", "major"):
@@ -389,17 +399,17 @@ def test_the_upload_page_says_every_refusal_in_chinese_and_fits_a_phone(
                 )
             with page.expect_download() as info:
                 page.click("#download")
-            target = tmp_path / "review.xlsx"
+            target = tmp_path / f"review-{device}.xlsx"
             info.value.save_as(target)
             book = openpyxl.load_workbook(target)
             assert "开班审核结论" in str(book["审核结论"].cell(1, 1).value)
             assert book["审核结论"].cell(5, 1).value == "1"
-            # on the phone each finding is a card: no wider than the screen
-            assert page.evaluate("document.documentElement.scrollWidth") <= 390
-            if page.locator("#findings td[data-label]").count():
+            # no wider than the screen; on the phone each finding is a card
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            if device == "phone" and page.locator("#findings td[data-label]").count():
                 cell = "document.querySelector('#findings td[data-label]')"
                 assert page.evaluate(f"getComputedStyle({cell}).display") == "block"
-            page.screenshot(path=str(shots / "review-phone-result.png"), full_page=True)
+            page.screenshot(path=str(shots / f"review-{device}-result.png"), full_page=True)
             page.set_input_files("#roster", str(bad))
             page.click("#check-draft")
             expect(page.locator("#error")).to_contain_text("花名册有 1 个问题")
@@ -407,6 +417,6 @@ def test_the_upload_page_says_every_refusal_in_chinese_and_fits_a_phone(
             expect(page.locator("#problems")).to_contain_text("姓名")
             expect(page.locator("#result")).to_be_hidden()
             expect(page.locator("#check-draft")).to_be_enabled()
-            page.screenshot(path=str(shots / "review-phone-refused.png"), full_page=True)
+            page.screenshot(path=str(shots / f"review-{device}-refused.png"), full_page=True)
         finally:
             browser.close()

@@ -270,7 +270,7 @@ def demo() -> None:
         result = reviews.opening(con, busiest, as_of)
         flagged = sum(t.verdict != "approve" for t in result.trainees)
         out.print(
-            f"  班级 {busiest}（{result.info.get('policy_id')}）："
+            f"  班级 {busiest}（{result.info.get('policy_label')}）："
             f"{reviews.VERDICT_LABELS[result.verdict]}，"
             f"{len(result.findings)} 个问题，{flagged}/{len(result.trainees)} 名学员有问题"
         )
