@@ -349,26 +349,40 @@ def _venue(e: Mapping[str, Any]) -> str:
 
 
 def _hours(e: Mapping[str, Any]) -> str:
-    parts = []
-    if e.get("months") is not None:
-        fixed = (
-            f"（该专业规定 {e['fixed_months']} 个月）" if e.get("fixed_months") is not None else ""
+    """What the filing says, led by what the evidence itself shows to be short (the
+    policy's own bounds — 3–6 months, hours a day, the online share — are the
+    policy's, named by the finding's clause)."""
+    months, fixed = e.get("months"), e.get("fixed_months")
+    per_day, days, total = e.get("hours_per_day"), e.get("working_days"), e.get("hours_total")
+    required, practice, online = e.get("required"), e.get("practice"), e.get("online")
+    wrong = []
+    if months is not None and fixed is not None and months != fixed:
+        wrong.append(f"培训 {months} 个月，该专业规定 {fixed} 个月")
+    if per_day and days and total is not None and total < per_day * days:
+        wrong.append(
+            f"共 {total} 课时，少于每天 {per_day} 课时 × {days} 个工作日 = {per_day * days} 课时"
         )
-        parts.append(f"培训 {e['months']} 个月{fixed}")
-    if e.get("hours_per_day") is not None:
-        parts.append(f"每天 {e['hours_per_day']} 课时")
-    if e.get("working_days") is not None:
-        parts.append(f"工作日 {e['working_days']} 天")
-    if e.get("hours_total") is not None:
-        parts.append(f"共 {e['hours_total']} 课时")
-    if e.get("required") is not None:
-        parts.append(f"该专业要求 {e['required']} 课时")
-    if e.get("practice") is not None:
-        parts.append(f"实操 {e['practice']} 课时")
-    if e.get("online"):
+    if required is not None and total is not None and total < required:
+        wrong.append(f"共 {total} 课时，少于该专业要求的 {required} 课时")
+    facts = []
+    if months is not None:
+        facts.append(f"培训 {months} 个月")
+    if per_day is not None:
+        facts.append(f"每天 {per_day} 课时")
+    if days is not None:
+        facts.append(f"工作日 {days} 天")
+    if total is not None:
+        facts.append(f"共 {total} 课时")
+    if practice is not None:
+        share = f"，占 {practice / total:.0%}" if total else ""
+        facts.append(f"实操 {practice} 课时{share}")
+    if online:
         platform = f"（{e['platform']}）" if e.get("platform") else ""
-        parts.append(f"线上 {e['online']} 课时{platform}")
-    return "；".join(parts)
+        share = f"，占 {online / total:.0%}" if total else ""
+        facts.append(f"线上 {online} 课时{share}{platform}")
+    if not wrong:
+        return "；".join(facts)
+    return "；".join(wrong) + "（备案：" + "，".join(facts) + "）"
 
 
 def _project(e: Mapping[str, Any]) -> str:

@@ -315,6 +315,7 @@ def _notes_sheet(
         f["line"],
     )  # fmt: skip
     ws.write_row(2, 0, headers, f["head"])
+    ws.set_row(2, 30)  # two lines: 其他原因不予补贴人数 wraps in its column
     r, i = 3, 0
     for row in frame.sort("class_id").iter_rows(named=True):
         for part in _parts(row):

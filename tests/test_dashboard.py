@@ -204,6 +204,20 @@ def test_dashboard_drills_down_to_a_class_and_a_trainee_and_downloads(
                     assert view.evaluate("document.documentElement.scrollWidth") <= 390
             page.screenshot(path=str(shots / f"dashboard-{device}.png"), full_page=True)
             second.close()
+            # another month: the old class and trainee close with it, in the URL too
+            other = next(o for o in page.locator("#month option").all_inner_texts() if o != best)
+            page.select_option("#month", other)
+            expect(page.locator("#status")).to_have_text(f"{other} 已加载")
+            expect(page.locator("#class-panel")).to_be_hidden()
+            expect(page.locator("#trainee-panel")).to_be_hidden()
+            assert "trainee=" not in page.url
+            assert "cls=" not in page.url
+            # logging out leaves nothing for the next person: no token, no view
+            page.click("#logout")
+            expect(page.locator("#login-panel")).to_be_visible()
+            assert page.locator("#token").input_value() == ""
+            assert page.evaluate("location.hash") == ""
+            assert page.locator("#cards .card").count() == 0
             assert not errors
         finally:
             browser.close()
@@ -373,8 +387,15 @@ def test_the_upload_page_says_every_refusal_in_chinese_and_fits_a_phone(
             assert page.evaluate("document.documentElement.clientWidth") == width
             page.fill("#token", "crosscheck-reviewer-dev")
             page.fill("#f-class_id", "NEW1")
-            for field in ("region_code", "institution_id", "major"):
-                page.fill(f"#f-{field}", str(row[field]))
+            page.click("#check-class")  # no class number: said so, in Chinese
+            expect(page.locator("#error")).to_have_text("请输入班级编号")
+            # the filing as filed: every field the checks read (a field left out — the
+            # venue, the level — would be checked as never filed)
+            for field in ("region_code", "institution_id", "major", "level", "venue_id"):
+                page.fill(f"#f-{field}", str(row[field] or ""))
+            for field in ("months", "hours_per_day", "hours_total", "hours_practice"):
+                if row.get(field) is not None:
+                    page.fill(f"#f-{field}", str(row[field]))
             page.fill("#f-planned_start", row["planned_start"].isoformat())
             page.fill("#f-planned_end", row["planned_end"].isoformat())
             page.click("#check-draft")  # no roster chosen: FastAPI's own 422
@@ -386,6 +407,7 @@ def test_the_upload_page_says_every_refusal_in_chinese_and_fits_a_phone(
             expect(page.locator("#verdict")).to_contain_text("开班审核结论")
             findings = page.locator("#findings").inner_text()
             assert not re.search(r"\b(block|exclude|review)\b", findings)
+            assert "（未填写）" not in findings  # the venue was sent
             assert not FULL_ID.search(page.content())
             # the roster's own 序号, and the Excel row beside it
             first = page.locator("#trainees tr").nth(1).locator("td")

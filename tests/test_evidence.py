@@ -84,6 +84,19 @@ def test_class_rules_read_as_sentences() -> None:
     )
 
 
+def test_hours_lead_with_what_the_evidence_shows_to_be_short() -> None:
+    short = {"months": 3, "fixed_months": 3, "hours_per_day": 6, "hours_total": 354}
+    short |= {"working_days": 60, "required": 350, "practice": 177, "online": 0}
+    assert describe("HOURS_OUT_OF_RANGE", short).startswith(
+        "共 354 课时，少于每天 6 课时 × 60 个工作日 = 360 课时（备案："
+    )
+    online = {"months": 3, "hours_per_day": 6, "hours_total": 396, "online": 237}
+    text = describe("HOURS_OUT_OF_RANGE", online)
+    assert "线上 237 课时，占 60%" in text  # the share the policy's limit is about
+    wrong_months = describe("HOURS_OUT_OF_RANGE", {"months": 2, "fixed_months": 3})
+    assert wrong_months.startswith("培训 2 个月，该专业规定 3 个月")
+
+
 def test_evidence_of_a_shape_no_template_knows_still_reads() -> None:
     # a key the template needs is missing: the plain 名称：值 form, never an exception
     text = describe("CLASS_TOO_LARGE", {"trainees": 51})

@@ -349,6 +349,16 @@ def test_a_trainee_is_found_by_full_number_or_name_and_shown_whole(
     assert httpx.get(url + "/api/trainees/" + "a" * 20, headers=VIEWER).status_code == 404
 
 
+def test_an_unknown_address_is_refused_in_chinese(service: tuple[str, dict[str, Path]]) -> None:
+    url, _ = service
+    missing = httpx.get(url + "/api/no-such-thing", headers=VIEWER)
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == "没有该地址"
+    wrong = httpx.delete(url + "/api/meta", headers=VIEWER)
+    assert wrong.status_code == 405
+    assert wrong.json()["detail"] == "不支持该请求方法"
+
+
 def test_the_class_list_by_rule_and_the_findings_download(
     service: tuple[str, dict[str, Path]], tmp_path: Path
 ) -> None:
@@ -373,6 +383,7 @@ def test_the_class_list_by_rule_and_the_findings_download(
     # the classes opened that month with the rule, and those ended that month with it
     assert len(listed) >= rule["classes"] > 0
     assert all(c["policy_label"] for c in listed)
+    assert all(isinstance(c["in_accounting"], bool) for c in listed)
     one = listed[0]["class_id"]
     detail = httpx.get(f"{url}/api/classes/{one}", headers=VIEWER).json()
     assert detail["class"]["policy_label"]
@@ -476,3 +487,15 @@ def test_a_reviewer_downloads_a_citys_accounting_table_for_the_month(
     assert (
         httpx.get(url + "/api/notice.xlsx", params=params | day, headers=VIEWER).status_code == 403
     )
+    # a publication day before the classes ended, or in a year whose holidays are not
+    # known yet: refused, saying which (was a bare HTTP 500)
+    early = httpx.get(
+        url + "/api/notice.xlsx", params=params | {"published_on": f"{month}-01"}, headers=REVIEWER
+    )
+    assert early.status_code == 422
+    assert "应在这些班级结课" in early.json()["detail"]
+    future = httpx.get(
+        url + "/api/notice.xlsx", params=params | {"published_on": "2099-12-28"}, headers=REVIEWER
+    )
+    assert future.status_code == 422, future.text
+    assert "2099" in future.json()["detail"] or "2100" in future.json()["detail"]

@@ -38,6 +38,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from crosscheck import idnumber, labels
 from crosscheck.errors import CrosscheckError, month_text
@@ -322,6 +323,15 @@ def create_app(
         ]
         return JSONResponse(status_code=422, content={"detail": fields})
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # the framework's own refusals (an unknown address, a wrong method) in Chinese
+        own = {"Not Found": "没有该地址", "Method Not Allowed": "不支持该请求方法"}
+        detail = own.get(exc.detail, exc.detail) if isinstance(exc.detail, str) else exc.detail
+        return JSONResponse(
+            {"detail": detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None)
+        )
+
     app.state.tokens = table
     app.state.pseudonym = lambda: publish.pseudonym_key(published.parent)
     app.state.ondemand = ondemand  # closed by the lifespan; by hand where none runs
@@ -383,10 +393,10 @@ def create_app(
             cities = con.execute(
                 "SELECT DISTINCT city_code, city_name FROM classes ORDER BY 1"
             ).fetchall()
-            policies = [
-                r[0]
-                for r in con.execute("SELECT DISTINCT policy_id FROM classes ORDER BY 1").fetchall()
-            ]
+            policies = con.execute(
+                "SELECT policy_id, list(DISTINCT substr(city_code, 1, 2) ORDER BY 1) "
+                "FROM classes GROUP BY 1 ORDER BY 1"
+            ).fetchall()
             provinces = sorted({c[:2] for c, _ in cities})
             return {
                 "user": who.name,
@@ -398,7 +408,10 @@ def create_app(
                     {"code": p, "name": regions.province_name(p) or p} for p in provinces
                 ],
                 "cities": [{"code": c, "name": n, "province": c[:2]} for c, n in cities],
-                "policies": [{"id": p, "label": policy_label(p)} for p in policies],
+                "policies": [
+                    {"id": p, "label": policy_label(p), "provinces": list(where)}
+                    for p, where in policies
+                ],
                 **_freshness(con, dt.datetime.now()),
             }
 
@@ -446,8 +459,8 @@ def create_app(
             frame = pl.from_arrow(
                 con.sql(
                     "SELECT class_id, institution, major, policy_id, planned_start, planned_end, "
-                    "trainees, findings, blocks, excludes, reviews, risk, proposed_fen, "
-                    "approved_fen, withheld_fen FROM classes WHERE city_code = $city "
+                    "trainees, findings, blocks, excludes, reviews, risk, in_accounting, "
+                    "proposed_fen, approved_fen, withheld_fen FROM classes WHERE city_code = $city "
                     "AND (month_opened = $month OR month_ended = $month) "
                     "ORDER BY risk DESC, class_id",
                     params={"city": city, "month": f.month},
@@ -478,8 +491,8 @@ def create_app(
                 con.sql(
                     "SELECT c.class_id, c.city_name, c.institution, c.major, c.policy_id, "
                     "c.planned_start, c.planned_end, c.trainees, c.findings, c.blocks, "
-                    "c.excludes, c.reviews, c.risk, c.proposed_fen, c.approved_fen, "
-                    "c.withheld_fen FROM classes c "
+                    "c.excludes, c.reviews, c.risk, c.in_accounting, c.proposed_fen, "
+                    "c.approved_fen, c.withheld_fen FROM classes c "
                     f"WHERE (c.month_opened = $month OR c.month_ended = $month) {where} {having} "
                     "ORDER BY c.risk DESC, c.class_id",
                     params=params | {"month": f.month},
@@ -634,27 +647,32 @@ def create_app(
                 f"月度报告-{f.month}.xlsx", lambda path: monthly.write_xlsx(con, f, path)
             )
 
-    def _city_month(month: str, city: str, who: Principal) -> tuple[Any, Any, dt.date]:
+    def _city_month(month: str, city: str, who: Principal) -> dict[str, Any]:
         """The accounting of one city's classes that ended in the month, re-run on the
-        snapshot as of the published day: (table, people, day)."""
+        snapshot as of the published day: table, people, the day, the city's name and
+        the last day a class ended."""
         with snapshot_db() as con:
             f = filters(month, city, None, con)
-            ids = [
-                r[0]
-                for r in con.execute(
-                    "SELECT class_id FROM classes WHERE city_code = $c AND month_ended = $m "
-                    "AND in_accounting ORDER BY class_id",
-                    {"c": f.city, "m": f.month},
-                ).fetchall()
-            ]
+            rows = con.execute(
+                "SELECT class_id, city_name, planned_end FROM classes WHERE city_code = $c "
+                "AND month_ended = $m AND in_accounting ORDER BY class_id",
+                {"c": f.city, "m": f.month},
+            ).fetchall()
             day = con.execute("SELECT max(as_of) FROM meta").fetchall()[0][0]
-        if not ids:
+        if not rows:
             raise HTTPException(404, f"{f.month} 该城市没有结课待核算的班级")
         try:
-            table, people = ondemand.accounting(ids, day, who.name)
+            table, people = ondemand.accounting([r[0] for r in rows], day, who.name)
         except CrosscheckError as exc:
             raise HTTPException(503, str(exc)) from exc
-        return table, people, day
+        return {
+            "table": table,
+            "people": people,
+            "day": day,
+            "city": rows[0][1] or f.city,
+            "ended": max(r[2] for r in rows),
+            "label": f"{rows[0][1] or f.city}-{f.month}",
+        }
 
     @app.get(
         "/api/accounting.xlsx",
@@ -664,15 +682,17 @@ def create_app(
     def accounting_xlsx(who: Reviewer, month: str, city: str) -> Response:
         """The 补贴核算表 of one city's classes that ended in the month (a reviewer's
         draft for the batch: every stage re-run on the snapshot as of the published
-        day; the payout flow is what records a batch)."""
+        day; the payout flow is what records a batch). 填报日期: today."""
         from crosscheck import office
         from crosscheck.reports import accounting as sheet
 
-        table, _, day = _city_month(month, city, who)
+        done = _city_month(month, city, who)
         unit = office.for_region(f"{city}00").unit
         return _workbook(
-            f"补贴核算表-{_safe(city)}-{_safe(month)}.xlsx",
-            lambda path: sheet.write(path, table, unit=unit, issued_on=day),
+            f"补贴核算表-{_safe(done['label'])}.xlsx",
+            lambda path: sheet.write(
+                path, done["table"], unit=unit, issued_on=dt.date.today(), batch_id=done["label"]
+            ),
         )
 
     @app.get(
@@ -688,7 +708,8 @@ def create_app(
     ) -> Response:
         """The 公示名单 of the same classes, published on the day the reviewer gives
         (the period ends on the policy's last working day; withheld classes are not
-        published)."""
+        published). A day before the classes ended, or in a year whose working days
+        are not known, is refused saying so."""
         from crosscheck import office
         from crosscheck.reports import notice
 
@@ -698,12 +719,21 @@ def create_app(
             raise HTTPException(
                 422, f"公示发布日期 “{published_on[:20]}” 应为 YYYY-MM-DD 格式的日期"
             ) from exc
-        table, people, _ = _city_month(month, city, who)
-        ids = table["class_id"].to_list()
-        result = notice.build(f"{city}-{month}", dict.fromkeys(ids, day), table, people)
+        done = _city_month(month, city, who)
+        if day <= done["ended"]:
+            raise HTTPException(
+                422, f"公示发布日期 {day} 应在这些班级结课（最晚 {done['ended']}）之后"
+            )
+        ids = done["table"]["class_id"].to_list()
+        try:
+            result = notice.build(
+                done["label"], dict.fromkeys(ids, day), done["table"], done["people"]
+            )
+        except CrosscheckError as exc:  # e.g. a year whose holidays are not yet known
+            raise HTTPException(422, str(exc)) from exc
         where = office.for_region(f"{city}00")
         return _workbook(
-            f"公示名单-{_safe(city)}-{_safe(month)}.xlsx",
+            f"公示名单-{_safe(done['label'])}.xlsx",
             lambda path: notice.write(path, result, office=where),
         )
 
