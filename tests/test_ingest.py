@@ -200,14 +200,16 @@ def test_http_delta_brings_only_what_changed(tmp_path: Path) -> None:
     server, url = _serve(world)
     try:
         con = warehouse.connect(tmp_path / "w.duckdb", create=True)
-        from_http(con, url, TOKEN, as_of=AS_OF)
+        _, first = from_http(con, url, TOKEN, as_of=AS_OF)
         marks = dict(con.execute("SELECT source, watermark FROM load_state").fetchall())
         advance(world, 3)
         httpx.post(f"{url}/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"})
         _, outcomes = from_http(con, url, TOKEN, as_of=AS_OF)
         new = sum(o.loaded for o in outcomes)
         assert 1 <= new <= 10
-        assert sum(o.read for o in outcomes) < 20  # only the changes crossed the wire
+        # only the changes crossed the wire, and what the overlap window reads again
+        # (records stamped within OVERLAP of each watermark), not the registries
+        assert sum(o.read for o in outcomes) < sum(o.read for o in first) / 20
         after = dict(con.execute("SELECT source, watermark FROM load_state").fetchall())
         assert any(after[s] > marks[s] for s in after)
         delta_keys = pl.concat(
@@ -227,6 +229,46 @@ def test_http_delta_brings_only_what_changed(tmp_path: Path) -> None:
                 [key],
             ).fetchall()[0][0]
             assert found == 1
+        con.close()
+    finally:
+        stop(server)
+
+
+def test_a_record_changed_in_the_watermarks_own_second_is_not_missed(tmp_path: Path) -> None:
+    """Issue 14 (deltas): a pull asks for what changed *after* the newest
+    ``updated_at`` it holds, so a record changed later but stamped with that same
+    second was never pulled. The pull now reaches back an overlap window and
+    de-duplicates: the late change arrives, unchanged records are read again but
+    not rewritten."""
+    world = tmp_path / "w"
+    generate("tiny", 13, world)
+    server, url = _serve(world)
+    try:
+        con = warehouse.connect(tmp_path / "w.duckdb", create=True)
+        from_http(con, url, TOKEN, sources=["pension_contributions"], as_of=AS_OF)
+        mark = con.execute(
+            "SELECT CAST(watermark AS TIMESTAMP) FROM load_state "
+            "WHERE source = 'pension_contributions'"
+        ).fetchall()[0][0]
+        base = pl.read_parquet(world / "registries/pension_contributions.parquet")
+        # the record the pull saw last, changed afterwards within the same second
+        late = (
+            base.filter(pl.col("updated_at") == base["updated_at"].max())
+            .head(1)
+            .with_columns(employer_name=pl.lit("同一秒内变更的单位"), updated_at=pl.lit(mark))
+        )
+        key = late["record_key"][0]
+        folder = world / "registries/deltas/9999-12-31"
+        folder.mkdir(parents=True)
+        late.write_parquet(folder / "pension_contributions.parquet")
+        httpx.post(f"{url}/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"})
+        _, outcomes = from_http(con, url, TOKEN, sources=["pension_contributions"], as_of=AS_OF)
+        assert outcomes[0].status == "loaded"
+        employer = con.execute(
+            "SELECT employer_name FROM pension_contributions WHERE record_key = ?", [key]
+        ).fetchall()
+        assert employer == [("同一秒内变更的单位",)]
+        assert outcomes[0].loaded == 1  # the overlap's unchanged records are not rewritten
         con.close()
     finally:
         stop(server)

@@ -124,12 +124,29 @@ def from_http(
     return run_id, outcomes
 
 
+# A registry answers "changed after T" by its records' updated_at, and T is the newest
+# updated_at already held. A record changed later but stamped with that same second
+# (or committed late with an earlier stamp) would never be asked for again, so each
+# pull reaches back this far; what it reads again unchanged is not rewritten (the
+# merge keeps identical rows). The registries give no sequence number or cursor that
+# survives between pulls, so an overlap window it is.
+OVERLAP = dt.timedelta(minutes=5)
+
+
+def pull_since(watermark: str | None) -> str | None:
+    """``updated_since`` for a pull: the watermark less :data:`OVERLAP`, ISO 8601."""
+    if not watermark:
+        return None
+    since = dt.datetime.fromisoformat(watermark.replace(" ", "T")) - OVERLAP
+    return since.isoformat(timespec="seconds")
+
+
 def _http_batches(
     reader: RegistryClient, source: Source, watermark: str | None, progress: Progress | None
 ) -> Iterator[pl.DataFrame]:
     """Pages as frames of up to 50,000 records, each record with its provenance."""
     row, pending = 0, []
-    since = watermark.replace(" ", "T") if watermark else None
+    since = pull_since(watermark)
     for page_no, page in enumerate(reader.pages(updated_since=since), start=1):
         for record in page.records:
             row += 1
