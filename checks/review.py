@@ -21,12 +21,10 @@ from crosscheck import idnumber
 from crosscheck.checks import runner
 from crosscheck.evidence import describe, scrub
 from crosscheck.policy.loader import label as policy_label
-from crosscheck.rules import RULES, Severity
+from crosscheck.rules import RULES, SEVERITY_LABELS
 
 VERDICT_EXIT = {"approve": 0, "reject": 1, "review": 3}
 VERDICT_LABELS = {"approve": "通过", "reject": "不通过", "review": "需人工复核"}
-# one set of severity names everywhere (the pages' scripts carry the same words)
-SEVERITY_LABELS = {s.value: s.label for s in Severity}
 STAGE_SETS = {"opening": ("identity", "opening"), "payout": ("identity", "opening", "payout")}
 __all__ = ["scrub"]  # the evidence masker, imported from here by older callers
 

@@ -142,7 +142,8 @@ def _yuan(fen: Any) -> str:
     return f"{Decimal(int(fen)) / 100:,.2f} 元"
 
 
-def _region(code: Any) -> str:
+def region_name(code: Any) -> str:
+    """A 2-digit province or 6-digit region code by its name (other text as it is)."""
     from crosscheck import regions
 
     text = str(code or "")
@@ -183,7 +184,7 @@ def _licences(e: Mapping[str, Any]) -> str:
 def _enrolments(e: Mapping[str, Any]) -> str:
     parts = []
     for r in e["records"]:
-        where = _region(r.get("region"))
+        where = region_name(r.get("region"))
         programme = PROGRAMMES.get(str(r.get("programme")), r.get("programme") or "培训")
         text = f"{_date(r.get('start'))}至{_date(r.get('end'))}在{where}参加{programme}"
         if r.get("paid_on"):
@@ -225,10 +226,12 @@ def _not_full_time(e: Mapping[str, Any]) -> str:
 
 
 def _provinces(e: Mapping[str, Any]) -> tuple[str, str]:
-    home = _region(e.get("province"))
+    home = region_name(e.get("province"))
     basis = "户籍" if e.get("source") == "household_registration" else "身份证号码地区码"
     schools = e.get("school_provinces") or []
-    where = f"就读学校在{_list(schools, _region)}" if schools else "没有属培训对象范围的学籍记录"
+    where = (
+        f"就读学校在{_list(schools, region_name)}" if schools else "没有属培训对象范围的学籍记录"
+    )
     return f"{basis}在{home}", where
 
 

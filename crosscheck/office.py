@@ -75,6 +75,18 @@ def _read(file: Path) -> _File:
     return parsed
 
 
+def for_province(province_code: str | None, file: Path | None = None) -> Office:
+    """The office that files a province's report: the configured default, else the
+    province's 公共就业服务部门."""
+    file = file or path()
+    config = _read(file) if file.exists() else _File()
+    if config.default is not None:
+        entry = config.default
+        return Office(entry.unit, entry.address, entry.telephone)
+    name = regions.province_name(province_code) if province_code else None
+    return Office(f"{name}公共就业服务部门" if name else "公共就业服务部门")
+
+
 def for_region(region_code: str | None, file: Path | None = None) -> Office:
     """The office of the city a class is in (its 6-digit region code)."""
     file = file or path()

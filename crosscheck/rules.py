@@ -28,6 +28,10 @@ class Severity(StrEnum):
         }[self.value]
 
 
+# every severity by the name people read, for whoever holds a severity's code
+SEVERITY_LABELS = {s.value: s.label for s in Severity}
+
+
 class Stage(StrEnum):
     IDENTITY = "identity"  # every stage
     OPENING = "opening"  # before a class opens, re-checked nightly

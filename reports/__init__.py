@@ -71,6 +71,13 @@ def print_setup(
     ws.set_footer("&C第 &P 页，共 &N 页")
 
 
+def lines(text: str, width: float) -> int:
+    """Printed lines of ``text`` in a column ``width`` characters wide (a CJK
+    character takes two): what a wrapped row's height is made from."""
+    cells = sum(2 if ord(c) > 0x2E80 else 1 for c in text)
+    return max(1, -(-cells // (int(width) - 1)))
+
+
 def column_widths(ws: Any, widths: Sequence[float]) -> None:
     """Each column's width, from the first."""
     for col, width in enumerate(widths):

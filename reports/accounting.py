@@ -22,7 +22,14 @@ from typing import Any
 import polars as pl
 
 from crosscheck import policy
-from crosscheck.reports import chinese_date, column_widths, formats, print_setup, workbook
+from crosscheck.reports import (
+    chinese_date,
+    column_widths,
+    formats,
+    lines,
+    print_setup,
+    workbook,
+)
 
 # (header, sub-header or None, frame column or None)
 ANNEX_COLUMNS: list[tuple[str, str | None]] = [
@@ -221,21 +228,14 @@ def _class_rows(
             ]
             # xlsxwriter does not size rows: a wrapped name gets the lines it needs
             major = str(values[2][0])
-            lines = max(_lines(str(row["institution"]), 15), _lines(major, 15))
-            if lines > 1:
-                ws.set_row(r, 13 * lines)
+            tall = max(lines(str(row["institution"]), 15), lines(major, 15))
+            if tall > 1:
+                ws.set_row(r, 13 * tall)
             if reason_col is not None:
                 values.append((reason(row), f["wrap"]))
             _write_values(ws, r, values)
             r += 1
     return r
-
-
-def _lines(text: str, width: int) -> int:
-    """Printed lines of ``text`` in a column ``width`` characters wide (a CJK
-    character takes two)."""
-    cells = sum(2 if ord(c) > 0x2E80 else 1 for c in text)
-    return max(1, -(-cells // (width - 1)))
 
 
 def _write_values(ws: Any, r: int, values: list[tuple[Any, Any]]) -> None:

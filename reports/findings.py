@@ -17,13 +17,19 @@ from typing import TYPE_CHECKING, Any
 
 from crosscheck.evidence import NAME_LEVELS, describe
 from crosscheck.policy.loader import label as policy_label
-from crosscheck.reports import chinese_date, column_widths, formats, print_setup, workbook
-from crosscheck.rules import RULES, Severity
+from crosscheck.reports import (
+    chinese_date,
+    column_widths,
+    formats,
+    lines,
+    print_setup,
+    workbook,
+)
+from crosscheck.rules import RULES, SEVERITY_LABELS
 
 if TYPE_CHECKING:
     from crosscheck.checks.review import Review
 
-SEVERITY = {s.value: s.label for s in Severity}
 HEADERS = ["序号", "身份证号码", "姓名", "问题", "处理", "政策", "依据条款", "证据", "原始记录"]
 WIDTHS = [5, 20, 9, 20, 9, 10, 22, 60, 30]
 
@@ -42,7 +48,7 @@ def _rows(ws: Any, fmt: dict[str, Any], start: int, findings: list[dict[str, Any
             f.get("id_masked") or "（班级）",
             f.get("name") or "",
             RULES[f["rule_code"]].title if f["rule_code"] in RULES else f["rule_code"],
-            SEVERITY.get(f["severity"], f["severity"]),
+            SEVERITY_LABELS.get(f["severity"], f["severity"]),
             policy_label(f.get("policy_id")),
             f.get("clause") or "",
             text + (f"（姓名比对：{level}）" if level else ""),
@@ -50,7 +56,7 @@ def _rows(ws: Any, fmt: dict[str, Any], start: int, findings: list[dict[str, Any
         ]
         for col, value in enumerate(values):
             ws.write(row, col, value, fmt["wrap"] if col in (3, 6, 7, 8) else fmt["cell"])
-        ws.set_row(row, 15 * max(1, -(-len(text) // 34)))
+        ws.set_row(row, 15 * lines(text, WIDTHS[7]))
     if not findings:
         row = start + 1
         ws.merge_range(row, 0, row, len(HEADERS) - 1, "本班没有未消除的核查问题。", fmt["cell"])

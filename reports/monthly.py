@@ -199,13 +199,7 @@ def _unit(f: Filters) -> str:
 
     if f.city:
         return office.for_region(f.city + "00").unit
-    configured = office.for_region(None)
-    if configured.unit != "市公共就业服务部门":  # an office.yaml default
-        return configured.unit
-    from crosscheck import regions
-
-    name = regions.province_name(f.province) if f.province else None
-    return f"{name}公共就业服务部门" if name else "公共就业服务部门"
+    return office.for_province(f.province).unit
 
 
 def write_xlsx(
@@ -216,10 +210,9 @@ def write_xlsx(
     填报日期, headers repeated on every page, one page wide — with a chart beside the
     figures as on the dashboard, and a "本月无" line where a view has nothing."""
     from crosscheck.evidence import describe
-    from crosscheck.reports import chinese_date, column_widths, formats, print_setup
-    from crosscheck.rules import Severity
+    from crosscheck.reports import chinese_date, column_widths, formats, lines, print_setup
+    from crosscheck.rules import SEVERITY_LABELS as severities
 
-    severities = {s.value: s.label for s in Severity}
     wb = workbook(path)
     fmt = formats(wb)
     money = fmt["money"]
@@ -347,7 +340,7 @@ def write_xlsx(
         values += [row["name"], row["title"], severities.get(row["severity"], row["severity"])]
         ws.write_row(r, 0, values, fmt["cell"])
         ws.write(r, 7, text, fmt["wrap"])
-        ws.set_row(r, 15 * max(1, -(-len(text) // 38)))
+        ws.set_row(r, 15 * lines(text, 60))
     end = 3 + cases.height
     if not cases.height:
         nothing(ws, 4, 7, "本月无跨地区参训或重复享受补贴的情况。")

@@ -28,6 +28,11 @@ __all__ = ["service"]  # the fixture, shared with the API tests
 CHROMIUM = Path("/usr/bin/chromium")
 FONT_DIR = Path("/usr/share/fonts/truetype/wqy")
 RARE_FONT_DIR = Path("/usr/share/fonts/truetype/hanazono")  # CJK Extension A/B
+# every page is tested at both sizes people meet it at
+SIZES = pytest.mark.parametrize(
+    ("device", "viewport"),
+    [("desktop", {"width": 1440, "height": 900}), ("phone", {"width": 390, "height": 844})],
+)
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -93,10 +98,7 @@ def _series(page: Any, chart: str) -> list[Any]:
     )
 
 
-@pytest.mark.parametrize(
-    ("device", "viewport"),
-    [("desktop", {"width": 1440, "height": 900}), ("phone", {"width": 390, "height": 844})],
-)
+@SIZES
 def test_dashboard_drills_down_to_a_class_and_a_trainee_and_downloads(
     service: tuple[str, dict[str, Path]],
     chromium: Path,
@@ -345,10 +347,7 @@ def test_the_vendored_echarts_is_the_one_its_source_note_names() -> None:
     assert f"`{digest}`" in note
 
 
-@pytest.mark.parametrize(
-    ("device", "viewport"),
-    [("phone", {"width": 390, "height": 844}), ("desktop", {"width": 1440, "height": 900})],
-)
+@SIZES
 def test_the_upload_page_says_every_refusal_in_chinese_and_fits_a_phone(
     service: tuple[str, dict[str, Path]],
     chromium: Path,

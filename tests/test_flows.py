@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import ViewportSize
 
 from tests.conftest import SMALL_AS_OF
-from tests.test_dashboard import ARGS, chromium
+from tests.test_dashboard import ARGS, SIZES, chromium
 from tests.test_service import free_port
 
 __all__ = ["chromium"]  # the browser fixture, shared with the dashboard's tests
@@ -344,10 +344,7 @@ def test_the_prefect_server_serve_starts_needs_its_auth_string_and_dies_with_it(
     assert gone, "the Prefect server outlived the process that started it"
 
 
-@pytest.mark.parametrize(
-    ("device", "viewport"),
-    [("desktop", {"width": 1440, "height": 900}), ("phone", {"width": 390, "height": 844})],
-)
+@SIZES
 def test_the_prefect_ui_of_serve_on_another_port_lists_the_four_deployments(
     small_published: dict[str, Path],
     home: Path,

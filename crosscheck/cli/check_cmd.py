@@ -63,9 +63,8 @@ def check_all(
         out.print(
             f"{STAGE_LABELS[s.stage]}：发现 {s.found} 项（新增 {s.new}，已消除 {s.resolved}）"
         )
-    from crosscheck.rules import Severity
+    from crosscheck.rules import SEVERITY_LABELS as labels
 
-    labels = {s.value: s.label for s in Severity}
     table = Table("规则代码", "名称", "严重程度", "数量", title=f"未消除的问题（{path}）")
     for code, severity, n in counts:
         table.add_row(code, RULES[code].title, labels.get(severity, severity), f"{n:,}")
@@ -177,10 +176,9 @@ def readable(frame: pl.DataFrame) -> pl.DataFrame:
 
     from crosscheck.evidence import describe
     from crosscheck.policy.loader import label
-    from crosscheck.rules import RULES, Severity
+    from crosscheck.rules import RULES, SEVERITY_LABELS
 
     titles = {code: rule.title for code, rule in RULES.items()}
-    severities = {s.value: s.label for s in Severity}
     policies = {p: label(p) for p in frame["policy_id"].unique().to_list() if p}
     texts = [
         describe(code, ev)
@@ -188,7 +186,7 @@ def readable(frame: pl.DataFrame) -> pl.DataFrame:
     ]
     return frame.with_columns(
         pl.col("rule_code").replace_strict(titles, default=None).alias("rule_title"),
-        pl.col("severity").replace_strict(severities, default=None).alias("severity_label"),
+        pl.col("severity").replace_strict(SEVERITY_LABELS, default=None).alias("severity_label"),
         pl.col("policy_id").replace_strict(policies, default=None).alias("policy_label"),
         pl.Series("evidence_text", texts, dtype=pl.String),
     )

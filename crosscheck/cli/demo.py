@@ -276,10 +276,7 @@ def demo() -> None:
         )
         for f in result.findings[:5]:
             who = f"{f.id_masked} {f.name}" if f.id_masked else "（班级）"
-            out.print(
-                f"    {reviews.SEVERITY_LABELS.get(f.severity, f.severity)} {f.title}"
-                f" — {who} — {f.clause}"
-            )
+            out.print(f"    {f.severity_label} {f.title} — {who} — {f.clause}")
         out.print(f"  完整结果：crosscheck check opening --class {busiest} --as-of {as_of}")
 
         out.print(Rule("5 结课核算：一个公示批次的补贴核算表与公示名单"))

@@ -232,9 +232,10 @@ def notice(
 
 
 def _show(result: Review, as_json: bool) -> None:
-    from crosscheck.checks.review import SEVERITY_LABELS, VERDICT_LABELS
+    from crosscheck.checks.review import VERDICT_LABELS
     from crosscheck.evidence import NAME_LEVELS
     from crosscheck.policy.loader import label as policy_label
+    from crosscheck.rules import SEVERITY_LABELS
 
     if as_json:
         out.print_json(json.dumps(result.to_json(), ensure_ascii=False, default=str))

@@ -42,16 +42,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from crosscheck import idnumber, labels
 from crosscheck.errors import CrosscheckError, month_text
-from crosscheck.evidence import describe
+from crosscheck.evidence import describe, region_name
 from crosscheck.policy.loader import label as policy_label
 from crosscheck.reports import monthly, publish
-from crosscheck.rules import Severity
+from crosscheck.rules import SEVERITY_LABELS
 from crosscheck.service.auth import Principal, load_tokens
 from crosscheck.service.ondemand import OnDemand
 
 STATIC = Path(__file__).resolve().parent / "static"
 STALE_AFTER = dt.timedelta(days=1)  # a registry not pulled for a day: the banner says so
-SEVERITY_LABELS = {s.value: s.label for s in Severity}
 
 
 def _readable(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -91,13 +90,6 @@ def _workbook(name: str, write: Any) -> FileResponse:
         filename=path.name,
         background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
     )
-
-
-def _region_name(code: Any) -> str:
-    from crosscheck import regions
-
-    text = str(code or "")
-    return regions.lookup(text).label if re.fullmatch(r"[0-9]{6}", text) else text
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -452,23 +444,6 @@ def create_app(
                 },
             }
 
-    @app.get("/api/cities/{city}/classes")
-    def city_classes(who: Viewer, city: str, month: str | None = None) -> list[dict[str, Any]]:
-        with snapshot_db() as con:
-            f = filters(month, city, None, con)
-            frame = pl.from_arrow(
-                con.sql(
-                    "SELECT class_id, institution, major, policy_id, planned_start, planned_end, "
-                    "trainees, findings, blocks, excludes, reviews, risk, in_accounting, "
-                    "proposed_fen, approved_fen, withheld_fen FROM classes WHERE city_code = $city "
-                    "AND (month_opened = $month OR month_ended = $month) "
-                    "ORDER BY risk DESC, class_id",
-                    params={"city": city, "month": f.month},
-                ).to_arrow_table()
-            )
-            assert isinstance(frame, pl.DataFrame)
-            return _with_policy(_records(frame))
-
     @app.get("/api/classes")
     def class_list(
         who: Viewer,
@@ -500,6 +475,11 @@ def create_app(
             )
             assert isinstance(frame, pl.DataFrame)
             return _with_policy(_records(frame))
+
+    @app.get("/api/cities/{city}/classes")
+    def city_classes(who: Viewer, city: str, month: str | None = None) -> list[dict[str, Any]]:
+        """One city's classes of the month (the class list with its city filter)."""
+        return class_list(who, month=month, city=city)
 
     @app.get("/api/classes/{class_id}")
     def class_detail(who: Viewer, class_id: str) -> dict[str, Any]:
@@ -613,7 +593,7 @@ def create_app(
                         "title": f["title"],
                         "key": record.get("key"),
                         "region": record.get("region"),
-                        "region_name": _region_name(record.get("region")),
+                        "region_name": region_name(record.get("region")),
                         "start": record.get("start"),
                         "end": record.get("end"),
                         "subsidised": record.get("subsidised"),
