@@ -21,6 +21,7 @@ import polars as pl
 
 from crosscheck import policy
 from crosscheck.checks import adapter, payout
+from crosscheck.checks.classes import directory_major
 
 COLUMNS = [
     ("DROPPED_OUT", "dropped_out"),
@@ -152,7 +153,7 @@ def _people(con: duckdb.DuckDBPyConnection) -> None:
     adapter.run(
         con,
         "accounting: rates",
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE _acc_rated AS
         SELECT p.*, c.policy_id, c.months,
                CASE WHEN c.rate_basis = 'certificate' THEN
@@ -166,8 +167,7 @@ def _people(con: duckdb.DuckDBPyConnection) -> None:
                                  m.rate_fen_per_month)
                     ELSE m.rate_fen_per_month END AS rate_fen
         FROM _acc_people p JOIN _payout_scope c USING (class_id)
-        LEFT JOIN institution_majors m ON m.institution_id = c.institution_id
-             AND m.major = c.major AND m.level IS NOT DISTINCT FROM c.level""",
+        {directory_major("c")}""",
     )
 
 

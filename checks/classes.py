@@ -23,6 +23,26 @@ LISTED = """(i.institution_id IS NOT NULL AND coalesce(i.listed_from <= x.openin
 OPENED = "(x.actual_start IS NOT NULL OR x.status IN ('open', 'completed', 'paid'))"
 
 
+def for_policy(m: str = "m", x: str = "x") -> str:
+    """SQL: approval ``m`` holds for class ``x``'s policy — an approval in the directory
+    holds under its own policy, or under every policy when it names none
+    (institution_majors.policy_id, issue 14)."""
+    return f"({m}.policy_id IS NULL OR {m}.policy_id = {x}.policy_id)"
+
+
+def directory_major(x: str = "x") -> str:
+    """SQL: ``LEFT JOIN LATERAL … m`` — the directory's row for the (major, level) of
+    class ``x`` (its months, hours, rate, …) under the class's policy: the one
+    approved for that policy first, else the one approved under every policy; never
+    another policy's. At most one row, so a major approved under several policies
+    (on different terms) is neither read on another's terms nor counted twice."""
+    return f"""LEFT JOIN LATERAL (
+            SELECT * FROM institution_majors m WHERE m.institution_id = {x}.institution_id
+              AND m.major = {x}.major AND m.level IS NOT DISTINCT FROM {x}.level
+              AND {for_policy("m", x)}
+            ORDER BY m.policy_id NULLS LAST, m.valid_from DESC NULLS LAST LIMIT 1) m ON true"""
+
+
 def class_too_large() -> str:
     """CLASS_TOO_LARGE — more trainees (distinct normalised numbers) than the policy
     allows: 50 passes, 51 fires (000 §3(三), 001 §5(二): 原则上, overridable)."""
@@ -102,14 +122,23 @@ def institution_not_listed() -> str:
 
 def major_not_approved() -> str:
     """MAJOR_NOT_APPROVED — the (major, level) is not among the institution's approved
-    majors on the opening day (000 §1(二); 001 §4(一), annex 1); or, where the policy
+    majors on the opening day, under the class's policy (an approval naming no policy
+    holds under every one) (000 §1(二); 001 §4(一), annex 1); or, where the policy
     caps the majors of an institution (Shenyang: 3, 原则上), a class of its 4th or
-    later distinct major, counting the institution's filed classes of approved
-    majors in filing order. Not judged for an institution outside the directory."""
-    approved = """(m.institution_id = x.institution_id AND m.major = x.major
-        AND m.level IS NOT DISTINCT FROM x.level
-        AND (m.valid_from IS NULL OR m.valid_from <= x.planned_start)
-        AND (m.valid_to IS NULL OR m.valid_to >= x.planned_start))"""
+    later distinct major, counting the institution's filed classes of majors
+    approved under their policy, in filing order. Not judged for an institution
+    outside the directory. The evidence names the policies, if any, under which the
+    major is approved instead."""
+
+    def dated(m: str) -> str:
+        return f"""({m}.institution_id = x.institution_id AND {m}.major = x.major
+            AND {m}.level IS NOT DISTINCT FROM x.level
+            AND ({m}.valid_from IS NULL OR {m}.valid_from <= x.planned_start)
+            AND ({m}.valid_to IS NULL OR {m}.valid_to >= x.planned_start))"""
+
+    approved = f"({dated('m')} AND {for_policy()})"
+    # approved on the opening day, but under another policy only
+    elsewhere = f"({dated('o')} AND o.policy_id <> x.policy_id)"
     return f"""
         WITH capped AS (SELECT DISTINCT institution_id, policy_id FROM {SCOPED} x
                         WHERE x.max_majors IS NOT NULL),
@@ -126,15 +155,21 @@ def major_not_approved() -> str:
                   GROUP BY ALL))
         SELECT class_id, NULL, 'MAJOR_NOT_APPROVED', NULL,
                json_object('institution', institution_id, 'major', major, 'level', level,
-                           'approved', approved, 'place', place, 'limit', max_majors),
+                           'policy', policy_id, 'approved', approved,
+                           'approved_under', approved_under, 'place', place,
+                           'limit', max_majors),
                false
         FROM (SELECT x.class_id, any_value(x.institution_id) AS institution_id,
                      any_value(x.major) AS major, any_value(x.level) AS level,
+                     any_value(x.policy_id) AS policy_id,
                      any_value(x.max_majors) AS max_majors, any_value(k.place) AS place,
                      bool_or(m.institution_id IS NOT NULL) AS approved,
+                     list(DISTINCT o.policy_id ORDER BY o.policy_id)
+                         FILTER (o.policy_id IS NOT NULL) AS approved_under,
                      bool_and({LISTED}) AS listed
               FROM {SCOPED} x LEFT JOIN institutions i USING (institution_id)
               LEFT JOIN institution_majors m ON {approved}
+              LEFT JOIN institution_majors o ON {elsewhere}
               LEFT JOIN ranked k ON k.institution_id = x.institution_id AND k.major = x.major
                    AND k.level IS NOT DISTINCT FROM x.level
               GROUP BY x.class_id)
@@ -177,8 +212,7 @@ def hours_out_of_range() -> str:
                            'practice', x.hours_practice, 'online', x.hours_online,
                            'platform', x.online_platform), false
         FROM {SCOPED} x
-        LEFT JOIN institution_majors m ON m.institution_id = x.institution_id
-             AND m.major = x.major AND m.level IS NOT DISTINCT FROM x.level
+        {directory_major()}
         LEFT JOIN online_platforms o ON o.platform = x.online_platform
         WHERE (x.months_min IS NOT NULL
                AND (x.months NOT BETWEEN x.months_min AND x.months_max
@@ -213,8 +247,7 @@ def project_not_published() -> str:
         FROM {SCOPED} x LEFT JOIN published_projects j ON j.project_ref = x.project_ref
         LEFT JOIN (SELECT class_id, count(DISTINCT id_number) AS trainees FROM _roster
                    GROUP BY class_id) n USING (class_id)
-        LEFT JOIN institution_majors m ON m.institution_id = x.institution_id
-             AND m.major = x.major AND m.level IS NOT DISTINCT FROM x.level
+        {directory_major()}
         WHERE x.project_required AND (j.project_ref IS NULL
            OR coalesce(j.published_on > x.opening, false)
            OR j.trainees IS DISTINCT FROM coalesce(n.trainees, 0)

@@ -5,7 +5,7 @@ Built once per run (:data:`SETUP`, in order):
 
 * ``_people`` — each trainee of the classes in scope (valid number) with the
   class's parameters and the household register's province (the ID's region
-  code only without a household record: reading 5);
+  code only without a household record: reading 5), city and county;
 * (within it) each linked study record, marked ``cohort`` when it is a *cohort
   record*: a counted level (the policy's ``levels``), status 毕业 or 在读 (never
   退学), and a graduation date (actual or expected) in the policy's window;
@@ -52,11 +52,14 @@ SETUP = {
     PEOPLE: """
         SELECT t.class_id, t.id_number, t.roster_name, c.region_code, c.major, c.level,
                p.* EXCLUDE (class_id), h.province_code AS household_province,
+               h.city_code AS household_city, h.county_code AS household_county,
                coalesce(h.province_code, substr(t.id_number, 1, 2)) AS hukou,
                t.class_id IN (SELECT class_id FROM _payout_classes) AS in_payout
         FROM _trainees t JOIN _class_params p USING (class_id) JOIN classes c USING (class_id)
-        LEFT JOIN (SELECT class_id, person, min(province_code) AS province_code
-                   FROM _l_household GROUP BY ALL) h
+        LEFT JOIN (SELECT class_id, person, min(province_code) AS province_code,
+                          arg_min(city_code, province_code) AS city_code,
+                          arg_min(county_code, province_code) AS county_code
+                   FROM _l_household GROUP BY class_id, person) h
           ON h.class_id = t.class_id AND h.person = t.id_number""",
     "_cohort": f"""
         WITH s AS ({STUDY})
@@ -102,9 +105,11 @@ def not_full_time() -> str:
 
 def _region(code: str, liaoning_household: bool) -> str:
     household = "list_contains(x.household_provinces, x.hukou)"
+    # the household record's city and county, when it is the record cited
     evidence = (
         "json_object('source', CASE WHEN x.household_province IS NULL THEN 'id_region_code' "
         "ELSE 'household_registration' END, 'province', x.hukou, "
+        "'city', x.household_city, 'county', x.household_county, "
         "'school_provinces', k.school_provs)"
     )
     when = (

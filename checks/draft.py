@@ -219,7 +219,8 @@ def overlay(
         f"VALUES ({', '.join('?' for _ in columns)}, 'draft')",
         [filing[c] for c in columns],
     )
-    roster_columns = ["seq", "id_number", "id_number_raw", "name", "sex", "school_name"]
+    roster_columns = ["seq", "roster_no", "id_number", "id_number_raw", "name", "sex"]
+    roster_columns += ["school_name"]
     roster_columns += ["graduated_on", "education"]
     if entries:
         con.executemany(

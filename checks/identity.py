@@ -18,7 +18,10 @@ def id_invalid() -> str:
     return """
         SELECT r.class_id, r.id_number, 'ID_INVALID' AS rule_code, NULL AS match_level,
                json_object('source', 'roster_entries', 'rows', list(r.seq ORDER BY r.seq),
-                           'id_number_as_typed_masked', mask_id(any_value(r.id_number_raw)))
+                           'id_number_as_typed_masked', mask_id(any_value(r.id_number_raw)),
+                           -- a '#<row>' placeholder with text beside it: Excel kept a number
+                           'stored_as_number', starts_with(r.id_number, '#')
+                               AND any_value(r.id_number_raw) IS NOT NULL)
                    AS evidence,
                false AS review
         FROM _roster r WHERE NOT r.id_ok GROUP BY r.class_id, r.id_number"""

@@ -32,7 +32,7 @@ from crosscheck.checks import adapter
 # the columns the rules read from each registry (a lookup by index fetches each row's
 # columns one by one: fewer columns, a faster check)
 COLUMNS = {
-    "household_registration": "id_number, name, province_code, city_code",
+    "household_registration": "id_number, name, province_code, city_code, county_code",
     "student_status": "record_key, id_number, name, school_name, school_code, school_province, "
     "level, study_mode, enrolled_on, graduated_on, status",
     "pension_contributions": "record_key, id_number, name, scheme, employer_name, month_from, "

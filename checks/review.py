@@ -74,6 +74,9 @@ class Review:
     trainees: list[Trainee]
     findings: list[Finding]
     info: dict[str, Any] = field(default_factory=dict)
+    # an uploaded roster's row problems that are not findings (a date or a 性别 that
+    # cannot be read: left empty, the row reviewed): {row, field, message}
+    roster_problems: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -98,6 +101,7 @@ class Review:
                 }
                 for f in self.findings
             ],
+            "roster_problems": self.roster_problems,
         }
 
 
@@ -144,13 +148,13 @@ def collect(con: duckdb.DuckDBPyConnection, class_id: str, stage: str, as_of: dt
         for s, i, n, code, sev, pid, clause, level, ev in rows
     ]
     people = con.execute(
-        "SELECT min(seq), id_number, min(name) FROM roster_entries WHERE class_id = ? "
-        "GROUP BY id_number ORDER BY 1",
+        "SELECT min(seq), id_number, min(name), min(roster_no) FROM roster_entries "
+        "WHERE class_id = ? GROUP BY id_number ORDER BY 1",
         [class_id],
     ).fetchall()
     raw_ids = [r[1] for r in rows]
     trainees = []
-    for seq, number, name in people:
+    for seq, number, name, roster_no in people:
         masked = idnumber.mask(number)
         own = [f for f, i in zip(findings, raw_ids, strict=True) if i == number]
         trainees.append(
@@ -160,6 +164,7 @@ def collect(con: duckdb.DuckDBPyConnection, class_id: str, stage: str, as_of: dt
                 name,
                 verdict({f.severity for f in own}),
                 sorted({f.rule_code for f in own}),
+                roster_no,
             )
         )
     info_row = con.execute(

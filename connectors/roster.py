@@ -2,10 +2,18 @@
 
 Reads ``.xlsx`` (title rows, an information row, one- or two-row headers with
 merged cells) and CSV in UTF-8 or GB18030, finds the columns by their Chinese
-headers, and either returns every trainee or every problem at once — row by
-row, in Chinese, naming the file, the row (as the user sees it: Excel row
-numbers, CSV line numbers) and the field. Nothing is repaired: an ID number
-that Excel stored as a number has lost its last digits and is rejected.
+headers, and returns every trainee and every problem at once — row by row, in
+Chinese, naming the file, the row (as the user sees it: Excel row numbers, CSV
+line numbers) and the field. Nothing is repaired: an ID number that Excel stored
+as a number has lost its last digits and can never link to anyone.
+
+Only a file that cannot be read as a roster (unreadable, no header, a required
+column missing or twice) is refused whole (:attr:`Roster.fatal`). A bad row is
+still a trainee under review: an ID that is invalid, missing or stored as a
+number is kept (the checks raise ID_INVALID for it; a placeholder ``#<row>``
+stands for a number that is not there, so two such rows are never "the same
+person"), a duplicate raises ROSTER_DUPLICATE, and a field that cannot be read
+(a date, 性别) is left empty with its problem listed.
 """
 
 from __future__ import annotations
@@ -34,7 +42,9 @@ HEADER_NAMES = {
 }
 REQUIRED = ("name", "id_number")
 # problems the checks themselves report (ID_INVALID, ROSTER_DUPLICATE)
-FLAGGED_BY_RULES = frozenset({"id_invalid", "duplicate"})
+FLAGGED_BY_RULES = frozenset({"id_invalid", "duplicate", "id_stored_as_number", "id_missing"})
+# problems that make the file no roster at all: it is refused whole
+FILE_PROBLEMS = frozenset({"unreadable", "column_missing", "column_duplicate", "empty"})
 LABELS = {v: k for k, v in HEADER_NAMES.items() if k != "身份证号"}
 _DATE = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?$")
 _INFO = re.compile(r"(培训机构|培训专业|班级编号|开班时间)[：:]\s*([^\u3000\s]+)")
@@ -66,8 +76,25 @@ class Roster:
 
     @property
     def fatal(self) -> list[Problem]:
-        """The problems a review cannot pass over (the others are findings)."""
-        return [p for p in self.problems if p.code not in FLAGGED_BY_RULES]
+        """The problems a review cannot pass over: the file is not a roster."""
+        return [p for p in self.problems if p.code in FILE_PROBLEMS]
+
+    def row_problem_rows(self) -> list[dict[str, Any]]:
+        """:attr:`row_problems` as a review carries them: row, field (in Chinese), message."""
+        return [
+            {"row": p.row, "field": LABELS.get(p.field, p.field), "message": p.message}
+            for p in self.row_problems
+        ]
+
+    @property
+    def row_problems(self) -> list[Problem]:
+        """Problems of single rows that the checks do not report themselves (a date or
+        a 性别 that cannot be read, a name missing): listed beside the review."""
+        return [
+            p
+            for p in self.problems
+            if p.code not in FILE_PROBLEMS and p.code not in FLAGGED_BY_RULES
+        ]
 
 
 class RosterFileError(Exception):
@@ -160,11 +187,11 @@ def read(
     *,
     known_majors: set[str] | None = None,
     as_of: dt.date | None = None,
-    keep_flagged: bool = False,
+    keep_flagged: bool = True,
 ) -> Roster:
-    """Read a roster: every entry, or every problem. With ``keep_flagged``, rows whose
-    only problems are ones the checks report as findings (``FLAGGED_BY_RULES``) are
-    kept as entries too, so that a review shows them with their evidence."""
+    """Read a roster: every entry that can be read, and every problem. Without
+    ``keep_flagged`` only the rows without any problem are entries (``--check-only``
+    style validation)."""
     name = path.name
     try:
         rows, first = _cells(path)
@@ -215,7 +242,7 @@ def read(
             continue
         entry, problems = _entry(name, line, values, seen, known_majors, as_of)
         roster.problems += problems
-        if not problems or (keep_flagged and all(p.code in FLAGGED_BY_RULES for p in problems)):
+        if not problems or keep_flagged:
             roster.entries.append(entry)
     if not roster.entries and not roster.problems:
         roster.problems.append(Problem(name, None, "file", "empty", "花名册中没有学员"))
@@ -296,13 +323,15 @@ def _entry(
                 name, line, "major", "unknown_major", f"培训专业“{row_major}”不在核准专业目录内"
             )
         )
+    if not number or any(p.code == "id_stored_as_number" for p in problems):
+        number = f"#{line}"  # no number to link: never valid, never equal to another row's
     entry = {
         "seq": line,  # the Excel row: every message and evidence points at it
         "roster_no": _text(values.get("seq"))[:10] or None,  # the roster's own 序号
         "id_number": number,
-        "id_number_raw": _text(raw),
+        "id_number_raw": _text(raw) or None,
         "name": person,
-        "sex": _text(values.get("sex")) or None,
+        "sex": sex if sex in ("男", "女") else None,
         "school_name": _text(values.get("school_name")) or None,
         "graduated_on": graduated,
         "education": _text(values.get("education")) or None,

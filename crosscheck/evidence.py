@@ -225,8 +225,22 @@ def _not_full_time(e: Mapping[str, Any]) -> str:
     return "属培训对象范围的学籍均非全日制：" + "；".join(_study(r) for r in cohort)
 
 
+def _registered(e: Mapping[str, Any]) -> str:
+    """Where the household record registers the person: its county, else its city, when
+    the record gives one inside its province; else the province."""
+    province = str(e.get("province") or "")
+    if e.get("source") == "household_registration":
+        county, city = str(e.get("county") or ""), str(e.get("city") or "")
+        for code in (county, city + "00" if len(city) == 4 else ""):
+            if len(code) == 6 and code.isdigit() and code.startswith(province):
+                name = region_name(code)
+                if name != code:
+                    return name
+    return region_name(province)
+
+
 def _provinces(e: Mapping[str, Any]) -> tuple[str, str]:
-    home = region_name(e.get("province"))
+    home = _registered(e)
     basis = "户籍" if e.get("source") == "household_registration" else "身份证号码地区码"
     schools = e.get("school_provinces") or []
     where = (
@@ -249,6 +263,13 @@ def _id_invalid(e: Mapping[str, Any]) -> str:
     typed = e.get("id_number_as_typed_masked")
     shown = f"“{typed}”" if typed else "（空白）"
     rows = _list(e.get("rows"))
+    if e.get("stored_as_number"):
+        return (
+            f"花名册第 {rows} 行的身份证号码被存成了数字{shown}，末几位已经丢失，无法核实身份"
+            "（请把该列设为“文本”格式后重新录入）"
+        )
+    if not typed:
+        return f"花名册第 {rows} 行没有填写身份证号码"
     return f"花名册第 {rows} 行的身份证号码{shown}无效（位数、出生日期或校验码不符）"
 
 
@@ -284,8 +305,11 @@ def _blacklisted(e: Mapping[str, Any]) -> str:
 
 
 def _own_graduate(e: Mapping[str, Any]) -> str:
-    return f"为{e.get('school')}本校毕业生，{_date(e.get('graduated_on'))}毕业" + _ref(
-        "student_status", e.get("key")
+    at = f"，在该校场地 {e['venue']} 培训" if e.get("venue") else ""
+    return (
+        f"为{e.get('school')}本校毕业生，{_date(e.get('graduated_on'))}毕业"
+        + _ref("student_status", e.get("key"))
+        + at
     )
 
 
@@ -336,6 +360,14 @@ def _major(e: Mapping[str, Any]) -> str:
     level = f"（{e['level']}）" if e.get("level") else ""
     text = f"培训机构 {e.get('institution')} 的专业“{e.get('major')}”{level}"
     if not e.get("approved"):
+        elsewhere = e.get("approved_under") or []
+        if elsewhere:
+            from crosscheck.policy.loader import label
+
+            return (
+                text + f"未按{label(e.get('policy')) or '本班政策'}核准"
+                f"（仅按{_list(elsewhere, label)}核准）"
+            )
         return text + "未经核准"
     return text + f"为其第 {e.get('place')} 个专业，超过上限 {e.get('limit')} 个"
 

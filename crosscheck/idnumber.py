@@ -116,6 +116,8 @@ def mask(number: str) -> str:
     the last two characters hidden.
     """
     text = normalize(number)
+    if text.startswith("#"):  # a roster row without a usable number (connectors.roster)
+        return "（无可用号码）"
     if len(text) == 18:
         return text[:6] + "*" * 8 + text[14:]
     if len(text) == 15:

@@ -137,5 +137,13 @@ def write_review(path: Path, result: Review) -> Path:
     end = _rows(ws, fmt, 2, findings)
     column_widths(ws, WIDTHS)
     print_setup(ws, (2, 2), last - 1, end)
+    if result.roster_problems:  # fields left empty; the trainees are reviewed all the same
+        ws = wb.add_worksheet("花名册问题")
+        ws.merge_range(0, 0, 0, 2, "花名册中无法读取的字段（已留空，该学员照常核查）", fmt["title"])
+        ws.write_row(2, 0, ["行号", "字段", "问题"], fmt["head"])
+        for i, p in enumerate(result.roster_problems, start=3):
+            ws.write_row(i, 0, [p["row"] or "—", p["field"], p["message"]], fmt["cell"])
+        column_widths(ws, [8, 14, 60])
+        print_setup(ws, (2, 2), 2, 2 + len(result.roster_problems), landscape=False)
     wb.close()
     return path

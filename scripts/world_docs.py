@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from crosscheck.ingest.sources import ALL_SOURCES, KEY, LINK, NEEDED_BY
 from crosscheck.world import schema
 
 README = Path(__file__).resolve().parents[1] / "data" / "README.md"
@@ -28,6 +29,18 @@ def _type(dtype: object) -> str:
     }.get(text, text)
 
 
+def _needed(why: tuple[str, ...] | None) -> str:
+    """``required (…)`` with the rules that need the field, or ``optional``."""
+    if not why:
+        return "optional"
+    words = {KEY: "the row's key", LINK: "linking to the trainee"}
+    return (
+        "**required** ("
+        + ", ".join(words.get(w, f"`{w}`" if w.isupper() else w) for w in why)
+        + ")"
+    )
+
+
 def render() -> str:
     parts = [BEGIN, ""]
     for group, tables in (
@@ -43,8 +56,18 @@ def render() -> str:
                 encoding or "", ".parquet"
             )
             parts.append(f"#### `{table.path}{fmt}` — {table.title}\n")
-            parts.append("| column | type | meaning |\n|---|---|---|")
-            parts += [f"| `{c}` | {_type(t)} | {m} |" for c, t, m in table.columns]
+            name = table.path.split("/")[-1]
+            if name not in ALL_SOURCES:  # the ground truth: written by the generator only
+                parts.append("| column | type | meaning |\n|---|---|---|")
+                parts += [f"| `{c}` | {_type(t)} | {m} |" for c, t, m in table.columns]
+                parts.append("")
+                continue
+            needed = NEEDED_BY[name]
+            parts.append("| column | type | meaning | required (for) |\n|---|---|---|---|")
+            parts += [
+                f"| `{c}` | {_type(t)} | {m} | {_needed(needed.get(c))} |"
+                for c, t, m in table.columns
+            ]
             parts.append("")
     parts.append(END)
     return "\n".join(parts)

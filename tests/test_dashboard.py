@@ -369,8 +369,13 @@ def test_the_upload_page_says_every_refusal_in_chinese_and_fits_a_phone(
     world = files["world"]
     row = pl.read_parquet(world / "operations/classes.parquet").row(0, named=True)
     roster = next((world / "rosters").glob(f"{row['class_id']}.*"))
-    bad = tmp_path / "bad.csv"
-    bad.write_text("序号,姓名,性别,身份证号码\n1,,男,210102199003071233\n", encoding="utf-8")
+    odd = tmp_path / "odd.csv"  # a row with a date that is none: reviewed, the date listed
+    odd.write_text(
+        "序号,姓名,性别,身份证号码,毕业时间\n1,张伟,男,210102199003071233,2023-02-30\n",
+        encoding="utf-8",
+    )
+    bad = tmp_path / "bad.csv"  # no 身份证号码 column: no roster at all, refused
+    bad.write_text("序号,姓名,性别\n1,张伟,男\n", encoding="utf-8")
     shots = screenshots
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(chromium), args=ARGS)
@@ -431,11 +436,20 @@ def test_the_upload_page_says_every_refusal_in_chinese_and_fits_a_phone(
                 cell = "document.querySelector('#findings td[data-label]')"
                 assert page.evaluate(f"getComputedStyle({cell}).display") == "block"
             page.screenshot(path=str(shots / f"review-{device}-result.png"), full_page=True)
+            expect(page.locator("#roster-problems-title")).to_be_hidden()
+            page.set_input_files("#roster", str(odd))
+            page.click("#check-draft")
+            expect(page.locator("#roster-problems-title")).to_be_visible(timeout=30_000)
+            expect(page.locator("#roster-problems")).to_contain_text("毕业时间")
+            expect(page.locator("#roster-problems")).to_contain_text("“2023-02-30”不是有效日期")
+            expect(page.locator("#trainees")).to_contain_text("张伟")
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            page.screenshot(path=str(shots / f"review-{device}-row-problem.png"), full_page=True)
             page.set_input_files("#roster", str(bad))
             page.click("#check-draft")
             expect(page.locator("#error")).to_contain_text("花名册有 1 个问题")
-            expect(page.locator("#problems")).to_contain_text("姓名为空")
-            expect(page.locator("#problems")).to_contain_text("姓名")
+            expect(page.locator("#problems")).to_contain_text("找不到表头")
+            expect(page.locator("#problems")).not_to_contain_text("file")  # 文件, in Chinese
             expect(page.locator("#result")).to_be_hidden()
             expect(page.locator("#check-draft")).to_be_enabled()
             page.screenshot(path=str(shots / f"review-{device}-refused.png"), full_page=True)

@@ -97,6 +97,34 @@ def test_hours_lead_with_what_the_evidence_shows_to_be_short() -> None:
     assert wrong_months.startswith("培训 2 个月，该专业规定 3 个月")
 
 
+def test_the_facts_issue_14_added_read_in_the_sentences() -> None:
+    """The household record's county (else its city), the policies a major is approved
+    under instead, and the venue of a Shenyang own-graduate block."""
+    region = {"source": "household_registration", "province": "22", "school_provinces": ["13"]}
+    assert describe("REGION_INELIGIBLE", region | {"city": "2201", "county": "220102"}) == (
+        "户籍在吉林省长春市南关区，就读学校在河北省：既非本省户籍，也非本省院校毕业生"
+    )
+    assert describe("REGION_INELIGIBLE", region | {"city": "2201", "county": None}).startswith(
+        "户籍在吉林省长春市，"
+    )
+    # a county outside the record's province is not believed; the ID's region code
+    # never says more than the province
+    assert describe("REGION_INELIGIBLE", region | {"county": "210102"}).startswith("户籍在吉林省，")
+    by_id = {"source": "id_region_code", "province": "22", "county": "220102"}
+    assert describe("HUKOU_PROOF_REQUIRED", by_id).startswith("身份证号码地区码在吉林省，")
+    major = {"institution": "I1", "major": "电工", "level": None, "approved": False}
+    assert describe("MAJOR_NOT_APPROVED", major) == "培训机构 I1 的专业“电工”未经核准"
+    elsewhere = major | {"policy": "shenyang-2022", "approved_under": ["fushun-2023"]}
+    assert describe("MAJOR_NOT_APPROVED", elsewhere) == (
+        "培训机构 I1 的专业“电工”未按沈阳2022核准（仅按抚顺2023核准）"
+    )
+    own = {"key": "ST1", "school": "案例院校", "graduated_on": "2023-06-30"}
+    assert (
+        describe("OWN_GRADUATE", own) == "为案例院校本校毕业生，2023年6月30日毕业（学籍记录 ST1）"
+    )
+    assert describe("OWN_GRADUATE", own | {"venue": "V1"}).endswith("，在该校场地 V1 培训")
+
+
 def test_evidence_of_a_shape_no_template_knows_still_reads() -> None:
     # a key the template needs is missing: the plain 名称：值 form, never an exception
     text = describe("CLASS_TOO_LARGE", {"trainees": 51})

@@ -221,10 +221,47 @@ def test_cli_loads_idempotently_and_refuses_a_bad_roster(tmp_path: Path, home: P
         ("C9", 5, "张伟", "138****1234", "roster"),
         ("C9", 6, "李娜", "138****1234", "roster"),
     ]
-    bad = _xlsx(tmp_path / "bad.xlsx", [["", GOOD[0], "2023-06-30"]])
+    # bad rows do not keep the good ones out (issue 14): every row that can be read is
+    # loaded, its problems listed; the ID problems become findings when checked
+    bad = _xlsx(
+        tmp_path / "bad.xlsx",
+        [
+            ["", GOOD[0], "2023-06-30"],
+            ["王芳", "12345", "2023-06-30"],
+            ["李娜", GOOD[1], "2023/6/31"],
+        ],
+    )
     result = runner.invoke(app, ["roster", "load", "--json", str(bad)])
-    assert result.exit_code == 1
-    assert json.loads(result.output)["problems"][0]["code"] == "name_missing"
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert answer["trainees"] == 3
+    assert [(p["row"], p["code"]) for p in answer["problems"]] == [
+        (5, "name_missing"),
+        (6, "id_invalid"),
+        (7, "date_invalid"),
+    ]
+    con = duckdb.connect(str(home / "crosscheck.duckdb"), read_only=True)
+    rows = con.execute(
+        "SELECT seq, roster_no, id_number, id_number_raw, name, graduated_on "
+        "FROM roster_entries ORDER BY seq"
+    ).fetchall()
+    con.close()
+    assert rows == [
+        (5, "1", GOOD[0], GOOD[0], "", dt.date(2023, 6, 30)),
+        (6, "2", "12345", "12345", "王芳", dt.date(2023, 6, 30)),
+        (7, "3", GOOD[1], GOOD[1], "李娜", None),
+    ]
+    # a file that is no roster (the 身份证号码 column missing) is refused whole
+    wb = xlsxwriter.Workbook(str(tmp_path / "none.xlsx"))
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, ["序号", "姓名", "联系电话"])
+    ws.write_row(1, 0, [1, "张伟", "13800001234"])
+    wb.close()
+    result = runner.invoke(app, ["roster", "load", str(tmp_path / "none.xlsx")])
+    assert result.exit_code != 0
+    con = duckdb.connect(str(home / "crosscheck.duckdb"), read_only=True)
+    assert con.execute("SELECT count(*) FROM roster_entries").fetchall() == [(3,)]  # kept
+    con.close()
 
 
 def test_cli_checks_the_major_against_a_policy(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -133,6 +134,19 @@ def test_on_demand_check_matches_the_cli_and_is_audited(
     assert not FULL_ID.search("\n".join(log))
 
 
+def _filing(row: dict[str, Any], class_id: str) -> dict[str, Any]:
+    """A new class's filing (开班备案) modelled on a class of the world."""
+    return {
+        "class_id": class_id,
+        "region_code": row["region_code"],
+        "institution_id": row["institution_id"],
+        "major": row["major"],
+        "planned_start": row["planned_start"].isoformat(),
+        "planned_end": row["planned_end"].isoformat(),
+        "months": row["months"],
+    }
+
+
 def test_uploaded_roster_is_checked_as_a_draft(service: tuple[str, dict[str, Path]]) -> None:
     import polars as pl
 
@@ -147,15 +161,7 @@ def test_uploaded_roster_is_checked_as_a_draft(service: tuple[str, dict[str, Pat
         roster = next((world / "rosters").glob(f"{row['class_id']}.*"))
         if not read(roster).fatal:
             break
-    filing = {
-        "class_id": "NEW1",
-        "region_code": row["region_code"],
-        "institution_id": row["institution_id"],
-        "major": row["major"],
-        "planned_start": row["planned_start"].isoformat(),
-        "planned_end": row["planned_end"].isoformat(),
-        "months": row["months"],
-    }
+    filing = _filing(row, "NEW1")
     answer = httpx.post(
         url + "/api/opening-check",
         headers=REVIEWER,
@@ -176,6 +182,58 @@ def test_uploaded_roster_is_checked_as_a_draft(service: tuple[str, dict[str, Pat
     )
     assert bad.status_code == 422
     assert "开班备案信息" in bad.json()["detail"]
+
+
+def test_an_uploaded_roster_with_bad_rows_is_reviewed_not_refused(
+    service: tuple[str, dict[str, Path]], tmp_path: Path
+) -> None:
+    """Issue 14: an ID Excel kept as a number, a repeated person and a date that is
+    none do not keep the other trainees out of the review — the IDs become
+    身份证号码无效 / 花名册重复 findings with their Excel rows, the date is listed."""
+    import polars as pl
+    import xlsxwriter
+
+    url, files = service
+    world = files["world"]
+    row = (
+        pl.read_parquet(world / "operations/classes.parquet")
+        .filter(pl.col("policy_id") == "fushun-2023")
+        .row(0, named=True)
+    )
+    people = pl.read_parquet(world / "registries/household_registration.parquet").head(2)
+    (a, b), (name_a, name_b) = people["id_number"].to_list(), people["name"].to_list()
+    path = tmp_path / "花名册.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["序号", "姓名", "性别", "身份证号码", "毕业时间"])
+    sheet.write_row(1, 0, [1, name_a, "女", a, "2024-06-30"])
+    sheet.write_row(2, 0, [2, "王芳", "女"])
+    sheet.write_number(2, 3, 210402200103159007.0)  # Excel kept it as a number
+    sheet.write_row(3, 0, [3, name_b, "男", b, "2024-02-30"])  # no 30 February
+    sheet.write_row(4, 0, [4, name_a, "女", a, "2024-06-30"])  # row 2 again
+    book.close()
+    filing = _filing(row, "NEW2")
+    answer = httpx.post(
+        url + "/api/opening-check",
+        headers=REVIEWER,
+        files={"roster": (path.name, path.read_bytes())},
+        data={"filing": json.dumps(filing), "as_of": SMALL_AS_OF},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    data = answer.json()
+    assert data["verdict"] == "reject"
+    assert sorted(t["seq"] for t in data["trainees"]) == [2, 3, 4]  # a and its repeat: one
+    invalid = [f for f in data["findings"] if f["rule_code"] == "ID_INVALID"]
+    assert len(invalid) == 1
+    assert invalid[0]["id_masked"] == "（无可用号码）"
+    assert "第 3 行的身份证号码被存成了数字" in invalid[0]["evidence_text"]
+    (duplicate,) = [f for f in data["findings"] if f["rule_code"] == "ROSTER_DUPLICATE"]
+    assert duplicate["evidence"]["rows"] == [2, 5]
+    assert data["roster_problems"] == [
+        {"row": 4, "field": "毕业时间", "message": "“2024-02-30”不是有效日期（如 2023-06-30）"}
+    ]
+    assert not FULL_ID.search(answer.text)
 
 
 def test_dashboard_answers_while_a_writer_publishes(

@@ -107,6 +107,48 @@ def test_an_existing_file_is_upgraded_in_place_keeping_its_data(tmp_path: Path) 
         con.close()
 
 
+def test_a_version_6_warehouse_gains_the_missing_facts_keeping_its_rows(tmp_path: Path) -> None:
+    """Migration 0007 (issue 14): a warehouse made before it gains the approval's
+    policy, the venue's campus school and the household's county — null on the rows
+    it holds, which stay; the household register keeps its lookup index."""
+    old = tmp_path / "old"
+    old.mkdir()
+    for m in warehouse.migrations():
+        if m.version <= 6:
+            shutil.copy(m.path, old / m.path.name)
+    path = tmp_path / "w.duckdb"
+    con = warehouse.connect(path, create=True, folder=old)
+    con.execute(
+        "INSERT INTO household_registration (id_number, province_code, city_code, id_block) "
+        "VALUES ('210102199901011237', '21', '2101', '21010219990101')"
+    )
+    con.execute("INSERT INTO institution_majors (institution_id, major) VALUES ('I1', '电工')")
+    con.execute("INSERT INTO venues (venue_id, institution_id) VALUES ('V1', 'I1')")
+    con.execute(
+        "INSERT INTO classes (class_id, region_code, institution_id, major, planned_start, "
+        "planned_end, status, filing_batch) VALUES ('C1', '210402', 'I1', '电工', "
+        "DATE '2025-03-10', DATE '2025-07-09', 'filed', 'F1')"
+    )
+    con.close()
+    con = warehouse.connect(path)
+    try:
+        assert warehouse.schema_version(con) >= 7
+        assert con.execute(
+            "SELECT id_number, city_code, county_code FROM household_registration"
+        ).fetchall() == [("210102199901011237", "2101", None)]
+        assert con.execute(
+            "SELECT institution_id, policy_id FROM institution_majors"
+        ).fetchall() == [("I1", None)]
+        assert con.execute("SELECT venue_id, school_code FROM venues").fetchall() == [("V1", None)]
+        assert con.execute("SELECT filing_batch FROM classes").fetchall() == [("F1",)]
+        indexes = con.execute(
+            "SELECT index_name FROM duckdb_indexes() WHERE table_name = 'household_registration'"
+        ).fetchall()
+        assert indexes == [("ix_household_registration_block",)]
+    finally:
+        con.close()
+
+
 def test_a_failed_migration_leaves_the_previous_version(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     warehouse.connect(path, create=True).close()

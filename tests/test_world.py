@@ -114,6 +114,31 @@ def test_registry_files_have_the_documented_columns(tiny: Path) -> None:
         assert frame.columns == [c for c, _, _ in table.columns]
 
 
+def test_classes_carry_their_filing_batch_and_households_their_county(tiny: Path) -> None:
+    """Issue 14: a class's filing batch is its institution's filing of that day (so
+    no trainee is on two rosters of one batch unless planted); a household record's
+    county lies in its city."""
+    classes = _read(tiny, "operations/classes")
+    filed = classes.filter(pl.col("filed_on").is_not_null())
+    assert filed["filing_batch"].null_count() == 0
+    assert classes.filter(pl.col("filed_on").is_null())["filing_batch"].null_count() == (
+        classes.height - filed.height
+    )
+    per_batch = filed.group_by("filing_batch").agg(
+        pl.col("institution_id").n_unique(), pl.col("filed_on").n_unique(), pl.len()
+    )
+    assert (per_batch["institution_id"] == 1).all()
+    assert (per_batch["filed_on"] == 1).all()
+    roster = _read(tiny, "operations/roster_entries").join(
+        filed.select("class_id", "filing_batch"), on="class_id"
+    )
+    twice = roster.group_by("filing_batch", "id_number").agg(pl.col("class_id").n_unique())
+    assert (twice["class_id"] == 1).all()
+    people = _registry(tiny, "registries/household_registration")
+    assert people["county_code"].null_count() == 0
+    assert (people["county_code"].str.slice(0, 4) == people["city_code"]).all()
+
+
 def test_people_are_unique_and_valid(small: Path) -> None:
     people = _read(small, "registries/household_registration")
     assert people["id_number"].n_unique() == people.height

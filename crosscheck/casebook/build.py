@@ -210,6 +210,7 @@ class _ClassBuild:
         self.out.add(
             "institution_majors",
             institution_id=self.inst,
+            policy_id=m.policy,
             major=self.major,
             level=self.level,
             required_hours=m.required_hours
@@ -233,6 +234,7 @@ class _ClassBuild:
             institution_id=self.inst if v.of_institution else "I-ELSEWHERE",
             address="案例场地",
             owned=v.owned,
+            school_code=_school_code(v.school),
             verified_on=v.verified,
         )
         return venue_id
@@ -532,6 +534,16 @@ class _ClassBuild:
             )
 
 
+def _school_code(school: str | None) -> str | None:
+    """A school named as study records name it (``institution``, ``liaoning``, …), as
+    its code; any other text is a code already."""
+    if school is None:
+        return None
+    if school == "institution":
+        return INSTITUTION_SCHOOL
+    return SCHOOLS[school][0] if school in SCHOOLS else school
+
+
 def _student_default(facts: model.ClassFacts) -> D:
     if facts.policy == "shenyang-2022":
         return D(2021, 6, 30)
@@ -549,6 +561,7 @@ def _registries(out: Built, person: Person, facts: model.ClassFacts, end: D) -> 
             name=h.name or name,
             province_code=h.province,
             city_code=h.city or (h.province + "01"),
+            county_code=h.county,
         )
     students = t.student
     if students is None:
@@ -745,9 +758,13 @@ def _dedupe_institution(out: Built, before: dict[str, int], inst: str) -> None:
     ]
     majors = out.rows.get("institution_majors", [])
     start = before.get("institution_majors", 0)
-    known = {(r["institution_id"], r["major"], r["level"]) for r in majors[:start]}
+
+    def key(r: dict[str, Any]) -> tuple[Any, ...]:
+        return r["institution_id"], r["major"], r["level"], r["policy_id"]
+
+    known = {key(r) for r in majors[:start]}
     out.rows["institution_majors"] = majors[:start] + [
-        r for r in majors[start:] if (r["institution_id"], r["major"], r["level"]) not in known
+        r for r in majors[start:] if key(r) not in known
     ]
     listed = out.rows.get("dishonesty_list", [])
     start = before.get("dishonesty_list", 0)

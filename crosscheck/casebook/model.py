@@ -48,6 +48,7 @@ IdForm = str
 class Household(_Strict):
     province: str = "21"
     city: str | None = None
+    county: str | None = None  # 6-digit county of registration (default: none sent)
     name: str | None = None
     id: IdForm = "same"
 
@@ -162,6 +163,7 @@ class Major(_Strict):
     name: str | None = None  # default: the policy's clean major
     level: str | None = "default"
     approved: bool = True
+    policy: str | None = None  # the policy it is approved under (None: every policy)
     months: int | None = None
     required_hours: int | None = None
     rate_yuan: int | None = None
@@ -176,8 +178,8 @@ class Venue(_Strict):
     owned: bool = True
     verified: D | None = D(2020, 6, 1)
     of_institution: bool = True
-    # whose campus it is: "institution" (the class's institution's, when it is a
-    # school), or a school code
+    # whose campus it is: "institution" (the school of a study record with
+    # ``school: institution``), liaoning / jilin / hebei, or a school code
     school: str | None = None
 
 

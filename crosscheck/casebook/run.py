@@ -116,13 +116,19 @@ def load_rows(con: duckdb.DuckDBPyConnection, built: build.Built) -> None:
 
 def run(case: model.Case) -> Outcome:
     """Build the case's warehouse, run every stage and the accounting."""
-    from crosscheck.checks import accounting, runner
-
     built = build.build(case)
     con = _database()
     for table in _tables(con):
         con.execute(f"DELETE FROM {table}")
     load_rows(con, built)
+    return check(con, built)
+
+
+def check(con: duckdb.DuckDBPyConnection, built: build.Built) -> Outcome:
+    """Run every stage and the accounting on a warehouse holding the case's rows
+    (however they got there), and read the findings back by the case's labels."""
+    from crosscheck.checks import accounting, runner
+
     runner.run_stages(con, list(STAGES), "case", as_of=built.as_of)
     rows = con.execute(
         "SELECT stage, class_id, id_number, rule_code, severity, evidence FROM findings "

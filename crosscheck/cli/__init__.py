@@ -92,6 +92,7 @@ def _register() -> None:
         review_cmd,
         roster_cmd,
         serve_cmd,
+        source_cmd,
         world_cmd,
     )
 
@@ -101,6 +102,7 @@ def _register() -> None:
     app.add_typer(policy_cmd.app, name="policy")
     app.add_typer(db_cmd.app, name="db")
     app.add_typer(ingest_cmd.app, name="ingest")
+    app.add_typer(source_cmd.app, name="source")
     app.add_typer(check_cmd.check_app, name="check")
     app.add_typer(check_cmd.findings_app, name="findings")
     app.add_typer(links_cmd.app, name="links")

@@ -98,6 +98,14 @@ def ingest(
     source: Annotated[
         list[str] | None, typer.Option("--source", help="只载入这些登记系统（可重复）")
     ] = None,
+    mapping: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--mapping",
+            help="数据源映射文件（YAML，可重复）："
+            "按源系统自己的列名、代码与日期格式读取 --files 中的文件",
+        ),
+    ] = None,
     page_size: Annotated[
         int, typer.Option("--page-size", min=1, max=5000, help="HTTP 每页记录数")
     ] = 5000,
@@ -130,6 +138,18 @@ def ingest(
     key = token or os.environ.get("CROSSCHECK_REGISTRY_TOKEN") or "crosscheck-dev-token"
     if files is not None and not files.is_dir():
         raise CrosscheckError(f"目录 {files} 不存在，未载入任何数据")
+    mappings = None
+    if mapping:
+        if files is None:
+            raise CrosscheckError("--mapping 只用于 --files（批量文件）")
+        from crosscheck.ingest.mapping import load_mapping
+
+        mappings = [(m, load_mapping(m)) for m in mapping]
+        twice = sorted(
+            {x.source for _, x in mappings if [y.source for _, y in mappings].count(x.source) > 1}
+        )
+        if twice:
+            raise CrosscheckError(f"同一数据源给了多个映射文件：{'、'.join(twice)}")
     if base_url is not None:
         _probe(base_url, key)  # a wrong address or token: one message at once, no run
     con = warehouse.connect(path)
@@ -137,7 +157,12 @@ def ingest(
         with pull_progress(err, "载入中…") as progress:
             if files is not None:
                 run_id, outcomes = from_files(
-                    con, files, sources=source, allow_shrink=allow_shrink, progress=progress
+                    con,
+                    files,
+                    sources=source,
+                    allow_shrink=allow_shrink,
+                    progress=progress,
+                    mappings=mappings,
                 )
             else:
                 assert base_url is not None

@@ -37,8 +37,9 @@ def _day(as_of: str | None) -> dt.date:
 
 def _draft(
     db: Path, roster_path: Path, filing_path: Path, policy_id: str | None
-) -> duckdb.DuckDBPyConnection:
-    """The draft overlay for a class not on file: the filing, then the roster."""
+) -> tuple[duckdb.DuckDBPyConnection, list[dict[str, object]]]:
+    """The draft overlay for a class not on file (the filing, then the roster), and the
+    roster's row problems that are not findings."""
     from crosscheck.checks import draft
     from crosscheck.connectors.roster import read
 
@@ -51,7 +52,7 @@ def _draft(
         listed = "；".join(str(p) for p in fatal[:20])
         more = f"（另有 {len(fatal) - 20} 个）" if len(fatal) > 20 else ""
         raise CrosscheckError(f"花名册有 {len(fatal)} 个问题，未核查：{listed}{more}")
-    return draft.overlay(db, filing, roster.entries)
+    return draft.overlay(db, filing, roster.entries), roster.row_problem_rows()
 
 
 @check_app.command("opening")
@@ -87,10 +88,11 @@ def opening(
     if roster is not None or filing is not None:
         if roster is None or filing is None or class_id is not None:
             raise CrosscheckError("尚未备案的班级请同时给出 --roster 与 --filing（不用 --class）")
-        con = _draft(path, roster, filing, policy_id)
+        con, problems = _draft(path, roster, filing, policy_id)
         with closing(con):
             cid = con.execute("SELECT class_id FROM _draft_classes").fetchall()[0][0]
             result = review.opening(con, cid, day)
+        result.roster_problems = problems
     elif class_id is None:
         raise CrosscheckError("请用 --class 指定班级，或用 --roster 与 --filing 给出新班级")
     else:
@@ -261,6 +263,13 @@ def _show(result: Review, as_json: bool) -> None:
         )
         # the sentence a person reads; the JSON itself is in --json and the workbook
         out.print(f"    证据：{esc(f.text)}", soft_wrap=True, style="dim")
+    if result.roster_problems:
+        table = Table(
+            "行", "字段", "问题", title="花名册中无法读取的字段（已留空，该学员照常核查）"
+        )
+        for p in result.roster_problems:
+            table.add_row(str(p["row"] or "—"), esc(str(p["field"])), esc(str(p["message"])))
+        out.print(table)
 
 
 def _show_payout(results: list[Review], table: pl.DataFrame, people: pl.DataFrame) -> None:

@@ -40,11 +40,14 @@ def load(
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出问题清单")] = False,
     db: DbOption = None,
 ) -> None:
-    """校验花名册：有问题时一次列出全部问题（逐行、逐字段）且不载入；没有问题时载入数据仓库。
+    """校验并载入花名册：一次列出全部问题（逐行、逐字段），能读取的学员全部载入。
 
-    班级须已在仓库的开班备案中（否则不载入）。
+    身份证号码无效、缺失、被存成数字或重复的学员照常载入，核查时列为“身份证号码无效”
+    “花名册重复”问题；日期、性别等无法读取的字段留空并列出。只有无法作为花名册读取的
+    文件（缺表头、缺必填列、列重复）整份不载入。班级须已在仓库的开班备案中。
 
-    退出状态：0 已载入（或校验通过），1 有问题，2 文件无法读取、班级不存在或参数错误。
+    退出状态：0 已载入（或校验通过；有行级问题时列出），1 整份未载入（或 --check-only
+    发现问题），2 文件无法读取、班级不存在或参数错误。
     """
     from crosscheck.connectors.roster import read
 
@@ -67,17 +70,22 @@ def load(
                 ensure_ascii=False,
             )
         )
-    if roster.problems:
-        if not as_json:
-            table = Table(
-                "行",
-                "字段",
-                "问题",
-                title=f"{esc(roster.file)}：{len(roster.problems)} 个问题，花名册未载入",
-            )
-            for p in roster.problems:
-                table.add_row(str(p.row or "—"), esc(p.field and _label(p.field)), esc(p.message))
-            out.print(table)
+    refused = bool(roster.fatal)
+    if roster.problems and not as_json:
+        what = (
+            "花名册未载入"
+            if refused
+            else "未载入（仅校验）"
+            if check_only
+            else f"其余内容照常载入，{len(roster.entries)} 名学员都将核查"
+        )
+        table = Table(
+            "行", "字段", "问题", title=f"{esc(roster.file)}：{len(roster.problems)} 个问题，{what}"
+        )
+        for p in roster.problems:
+            table.add_row(str(p.row or "—"), esc(p.field and _label(p.field)), esc(p.message))
+        out.print(table)
+    if refused or (check_only and roster.problems):
         raise typer.Exit(1)
     if check_only:
         if not as_json:
@@ -98,14 +106,15 @@ def load(
             )
         con.execute("DELETE FROM roster_entries WHERE class_id = ?", [cid])
         con.executemany(
-            "INSERT INTO roster_entries (class_id, seq, id_number, id_number_raw, name, sex, "
-            "school_name, graduated_on, education, phone_masked, "
+            "INSERT INTO roster_entries (class_id, seq, roster_no, id_number, id_number_raw, "
+            "name, sex, school_name, graduated_on, education, phone_masked, "
             "_source, _extract, _row, _loaded_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'roster', ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'roster', ?, ?, ?)",
             [
                 [
                     cid,
                     e["seq"],
+                    e["roster_no"],
                     e["id_number"],
                     e["id_number_raw"],
                     e["name"],

@@ -22,6 +22,7 @@ from crosscheck.paths import home_dir
 
 CHUNK = 1_000_000
 FLAG = "[标记] "  # reasons that flag a row (it is loaded) rather than reject it
+NOTE = "[未知取值] "  # values the rules do not know: loaded verbatim, counted, not listed
 PARSE = "字段无法解析："
 
 
@@ -31,6 +32,7 @@ class GateResult:
     bad: dict[int, list[str]] = field(default_factory=dict)  # _seq -> reasons: not loaded
     flagged: dict[int, list[str]] = field(default_factory=dict)  # _seq -> reasons: loaded, listed
     counts: dict[str, int] = field(default_factory=dict)  # expectation -> failing rows
+    unknown: dict[str, dict[str, int]] = field(default_factory=dict)  # column -> value -> rows
 
     @property
     def failure_rate(self) -> float:
@@ -45,7 +47,19 @@ class GateResult:
             "failure_rate": round(self.failure_rate, 6),
             "refused": refused,
             "expectations": self.counts,
+            "unknown_values": self.unknown,
         }
+
+    def unknown_text(self, labels: dict[str, str] | None = None) -> str:
+        """The values loaded verbatim that the rules read as "other", in Chinese."""
+        parts = []
+        for column, values in sorted(self.unknown.items()):
+            shown = "、".join(
+                f"“{v[:20]}”×{n:,}" for v, n in sorted(values.items(), key=lambda x: -x[1])[:5]
+            )
+            more = f" 等 {len(values)} 种" if len(values) > 5 else ""
+            parts.append(f"{name(column, labels)} 有未知取值 {shown}{more}（按“其他”处理，已载入）")
+        return "；".join(parts)
 
 
 def _context(root: Path) -> Any:
@@ -65,8 +79,16 @@ def gx_root() -> Path:
     return home_dir() / "gx"
 
 
-def suite(source: Source) -> tuple[Any, dict[str, str]]:
-    """The expectation suite for a source, and each expectation's reason text."""
+def name(column: str, labels: dict[str, str] | None = None) -> str:
+    """A contract column as a message names it: with the source's own column beside it
+    when the extract came through a mapping (``labels``: contract column -> source's)."""
+    source = (labels or {}).get(column)
+    return f"{column}（源列“{source}”）" if source else column
+
+
+def suite(source: Source, labels: dict[str, str] | None = None) -> tuple[Any, dict[str, str]]:
+    """The expectation suite for a source, and each expectation's reason text (naming
+    the source's own columns through ``labels`` when a mapping read the extract)."""
     import great_expectations as gx
     import great_expectations.expectations as gxe
 
@@ -74,13 +96,23 @@ def suite(source: Source) -> tuple[Any, dict[str, str]]:
     expectations: list[tuple[Any, str]] = []
     for column in source.required:
         expectations.append(
-            (gxe.ExpectColumnValuesToNotBeNull(column=column), f"缺少必填字段 {column}")
+            (
+                gxe.ExpectColumnValuesToNotBeNull(column=column),
+                f"缺少必填字段 {name(column, labels)}",
+            )
         )
     for column, values in source.value_sets.items():
         expectations.append(
             (
                 gxe.ExpectColumnValuesToBeInSet(column=column, value_set=list(values)),
-                f"{column} 不在取值范围内",
+                f"{name(column, labels)} 不在取值范围内",
+            )
+        )
+    for column, values in source.known_values.items():
+        expectations.append(
+            (
+                gxe.ExpectColumnValuesToBeInSet(column=column, value_set=list(values)),
+                NOTE + column,
             )
         )
     for earlier, later in source.ordered:
@@ -92,21 +124,21 @@ def suite(source: Source) -> tuple[Any, dict[str, str]]:
                     or_equal=True,
                     ignore_row_if="either_value_is_missing",
                 ),
-                f"{earlier} 晚于 {later}",
+                f"{name(earlier, labels)} 晚于 {name(later, labels)}",
             )
         )
     if source.id_column:  # flagged, not rejected: a typo'd ID is evidence for fuzzy matching
         expectations.append(
             (
                 gxe.ExpectColumnValuesToBeInSet(column="_id_ok", value_set=[True]),
-                FLAG + f"{source.id_column} 不是有效的身份证号码",
+                FLAG + f"{name(source.id_column, labels)} 不是有效的身份证号码",
             )
         )
     expectations.append((gxe.ExpectColumnValuesToBeNull(column="_parse_error"), PARSE))
     expectations.append(
         (
             gxe.ExpectColumnValuesToBeInSet(column="_dup_key", value_set=[False]),
-            f"{source.key} 重复且内容不同",
+            f"{name(source.key, labels)} 重复且内容不同",
         )
     )
     result = gx.ExpectationSuite(name=f"crosscheck.{source.name}")
@@ -124,16 +156,26 @@ def _label(expectation: Any) -> str:
     return f"{config.type}:{cols}"
 
 
-def run(con: duckdb.DuckDBPyConnection, staging: str, source: Source) -> GateResult:
+def run(
+    con: duckdb.DuckDBPyConnection,
+    staging: str,
+    source: Source,
+    labels: dict[str, str] | None = None,
+) -> GateResult:
     """Validate the staged extract (table ``staging``, numbered 1..n by ``_seq``, with
     ``_id_ok`` and ``_dup_key`` columns) chunk by chunk; failing rows by ``_seq``."""
     rows = con.execute(f'SELECT count(*) FROM "{staging}"').fetchall()[0][0]
     result = GateResult(rows=int(rows))
     if not rows:
         return result
-    checkpoint, reasons = _checkpoint(source)
+    checkpoint, reasons = _checkpoint(source, labels)
     columns = sorted(
-        {*source.required, *source.value_sets, *(c for pair in source.ordered for c in pair)}
+        {
+            *source.required,
+            *source.value_sets,
+            *source.known_values,
+            *(c for pair in source.ordered for c in pair),
+        }
     )
     dates = {c for pair in source.ordered for c in pair}
     select = ", ".join(
@@ -158,15 +200,25 @@ def run(con: duckdb.DuckDBPyConnection, staging: str, source: Source) -> GateRes
             unexpected = item.result.get("unexpected_index_list") or []
             result.counts[label] = result.counts.get(label, 0) + len(unexpected)
             reason = reasons.get(label, label)
+            if reason.startswith(NOTE):  # loaded as it is: counted by value, no row listed
+                column = reason.removeprefix(NOTE)
+                seen = result.unknown.setdefault(column, {})
+                for value in item.result.get("unexpected_list") or []:
+                    seen[str(value)] = seen.get(str(value), 0) + 1
+                continue
             target = flagged if reason.startswith(FLAG) else bad
             for u in unexpected:
-                text = reason + str(u["_parse_error"]) if reason == PARSE else reason
+                text = (
+                    reason + "、".join(name(c, labels) for c in str(u["_parse_error"]).split(","))
+                    if reason == PARSE
+                    else reason
+                )
                 target[int(u["_seq"])].append(text.removeprefix(FLAG))
     result.bad, result.flagged = dict(bad), dict(flagged)
     return result
 
 
-def _checkpoint(source: Source) -> tuple[Any, dict[str, str]]:
+def _checkpoint(source: Source, labels: dict[str, str] | None = None) -> tuple[Any, dict[str, str]]:
     """The source's checkpoint: its suite on the extract asset, results stored for Data Docs."""
     import great_expectations as gx
 
@@ -183,7 +235,7 @@ def _checkpoint(source: Source) -> tuple[Any, dict[str, str]]:
         batch = asset.get_batch_definition("whole")
     except (KeyError, ValueError, LookupError):
         batch = asset.add_batch_definition_whole_dataframe("whole")
-    expectations, reasons = suite(source)
+    expectations, reasons = suite(source, labels)
     stored = context.suites.add_or_update(expectations)
     definition = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(data=batch, suite=stored, name=f"crosscheck.{source.name}")

@@ -36,6 +36,20 @@ class ParquetExtract:
     path: Path
     name: str  # provenance: the extract's name
     order: int  # later extracts (deltas) win over earlier ones
+    columns: frozenset[str] | None = None  # the contract columns it has (None: all)
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """One extract file as loaded: its name in the folder and its content's digest."""
+
+    file: str
+    sha256: str
+    size: int
+    mtime_ns: int
+
+    def row(self) -> list[Any]:
+        return [self.file, self.sha256, self.size, self.mtime_ns]
 
 
 @dataclass
@@ -74,9 +88,14 @@ def load(
     as_of: dt.date,
     fingerprint: str | None = None,
     allow_shrink: bool = False,
+    labels: dict[str, str] | None = None,
+    files: list[FileStamp] | None = None,
 ) -> Outcome:
     """Stage every batch (the source's columns plus ``_extract``, ``_row`` and
-    ``_order``), gate it, and merge what passes into the source's table."""
+    ``_order``), gate it, and merge what passes into the source's table. ``labels``
+    (contract column -> the source's own column, from a mapping) make the gate's
+    reasons name the columns the producer knows. ``files``: every file the source's
+    table holds once this load commits (recorded with it, in the same transaction)."""
     started = time.perf_counter()
     cols = source.columns
     now = dt.datetime.now().replace(microsecond=0)
@@ -89,8 +108,22 @@ def load(
         staged = False
         for batch in batches:
             if isinstance(batch, ParquetExtract):  # read by DuckDB itself: no copy in Python
+                have = batch.columns if batch.columns is not None else frozenset(cols)
+                types = (
+                    dict(
+                        con.execute(
+                            f'SELECT column_name, column_type FROM (DESCRIBE "{source.name}")'
+                        ).fetchall()
+                    )
+                    if have != frozenset(cols)
+                    else {}
+                )
+                select = ", ".join(
+                    f'"{c}"' if c in have else f'CAST(NULL AS {types.get(c, "VARCHAR")}) AS "{c}"'
+                    for c in cols
+                )
                 query = (
-                    f"SELECT {quoted(cols)}, CAST(NULL AS VARCHAR) AS _parse_error, "
+                    f"SELECT {select}, CAST(NULL AS VARCHAR) AS _parse_error, "
                     f"$extract AS _extract, "
                     f"CAST(row_number() OVER () AS BIGINT) AS _row, "
                     f"CAST($order AS BIGINT) AS _order FROM read_parquet($path)"
@@ -140,7 +173,7 @@ def load(
             FROM {dedup}""",
             {"as_of": as_of} if "$as_of" in id_expr else None,
         )
-        result = gate.run(con, "_gated", source)
+        result = gate.run(con, "_gated", source, labels)
         refused = result.failure_rate > source.max_failure_rate
         _quarantine(con, source, result, run_id, now, "refused" if refused else "quarantined")
         quality = json.dumps(result.summary(refused), ensure_ascii=False)
@@ -169,6 +202,7 @@ def load(
                 seconds=time.perf_counter() - started,
                 detail=why,
             )
+        unknown = result.unknown_text(labels)
         if source.snapshot:
             loaded, removed = _replace(con, source, now)
             watermark = None
@@ -199,6 +233,12 @@ def load(
                 now,
             ],
         )
+        if files is not None:
+            con.execute("DELETE FROM load_files WHERE source = ?", [source.name])
+            con.executemany(
+                "INSERT INTO load_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [[source.name, i, *f.row(), run_id, now] for i, f in enumerate(files)],
+            )
         killpoint.here("ingest.commit")
         con.execute("COMMIT")
     except BaseException:
@@ -213,6 +253,7 @@ def load(
         rejected=len(result.bad),
         seconds=time.perf_counter() - started,
         watermark=watermark,
+        detail=unknown,
     )
 
 
@@ -274,6 +315,10 @@ def _normalise_ids(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     con.execute("""
         UPDATE _stage SET _id_raw = id_number, id_number = stored_id(id_number)
         WHERE id_number IS NOT NULL AND NOT regexp_full_match(id_number, '[0-9]{17}[0-9X]')""")
+    if "id_number_raw" in source.columns:  # a roster sent only an un-normalised id_number
+        con.execute("""
+            UPDATE _stage SET id_number_raw = _id_raw
+            WHERE id_number_raw IS NULL AND _id_raw IS NOT NULL""")
 
 
 def _id_rule(source: Source) -> str:

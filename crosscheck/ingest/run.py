@@ -20,7 +20,9 @@ from crosscheck import warehouse
 from crosscheck.connectors.errors import ConnectorError
 from crosscheck.connectors.http import RegistryClient, RetryPolicy
 from crosscheck.errors import CrosscheckError
-from crosscheck.ingest.load import Mode, Outcome, ParquetExtract, load, state
+from crosscheck.ingest import mapping
+from crosscheck.ingest.load import FileStamp, Mode, Outcome, ParquetExtract, load, state
+from crosscheck.ingest.mapping import Mapping, MappingError
 from crosscheck.ingest.sources import ALL_SOURCES, SOURCES, Source
 from crosscheck.world import schema
 
@@ -218,10 +220,31 @@ def read_file(path: Path, source: Source, *, strict: bool = True) -> pl.DataFram
         raise
 
 
+def present(path: Path, source: Source, columns: list[str]) -> list[str]:
+    """The contract columns a file has; a required one missing is an
+    :class:`ExtractError` naming it (an optional one is read as empty)."""
+    missing = [c for c in source.required if c not in columns]
+    if missing:
+        raise ExtractError(
+            f"{path.name}：缺少必填列 {'、'.join(missing)}（data/README.md 写明各列为哪条规则所需）"
+        )
+    return [c for c in source.columns if c in columns]
+
+
+def _optional(frame: pl.DataFrame, path: Path, source: Source) -> pl.DataFrame:
+    have = present(path, source, frame.columns)
+    return frame.with_columns(
+        [pl.lit(None, dtype=pl.String).alias(c) for c in source.columns if c not in have]
+    )
+
+
 def _read_file(path: Path, source: Source, *, strict: bool = True) -> pl.DataFrame:
     table = source.path or f"registries/{source.name}"
     if path.suffix == ".parquet":
-        return schema.conform(table, pl.read_parquet(path))
+        frame = pl.read_parquet(path)
+        have = present(path, source, frame.columns)
+        frame = frame.with_columns([pl.lit(None).alias(c) for c in source.columns if c not in have])
+        return schema.conform(table, frame)
     if path.suffix == ".xlsx":
         from python_calamine import CalamineWorkbook
 
@@ -229,36 +252,46 @@ def _read_file(path: Path, source: Source, *, strict: bool = True) -> pl.DataFra
         if not rows:
             raise ExtractError(f"{path.name}：工作表为空")
         header = [str(c).strip() for c in rows[0]]
-        cells = [[_cell(c) for c in row] for row in rows[1:] if any(_cell(c) for c in row)]
+        cells = [
+            [mapping.cell_text(c) for c in row]
+            for row in rows[1:]
+            if any(mapping.cell_text(c) for c in row)
+        ]
         frame = pl.DataFrame(cells, schema=dict.fromkeys(header, pl.String), orient="row")
-        return schema.from_text(table, frame, strict=strict)
+        return schema.from_text(table, _optional(frame, path, source), strict=strict)
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("gb18030")  # GBK exports are GB18030 subsets
-    return schema.from_text(
-        table, pl.read_csv(text.encode("utf-8"), infer_schema=False), strict=strict
-    )
+    frame = pl.read_csv(text.encode("utf-8"), infer_schema=False)
+    return schema.from_text(table, _optional(frame, path, source), strict=strict)
 
 
-def _cell(value: Any) -> str | None:
-    """An Excel cell as the text a CSV export would carry."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return (
-            value.strftime("%Y-%m-%d %H:%M:%S")
-            if value.time() != dt.time()
-            else f"{value:%Y-%m-%d}"
-        )
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def _stamp(folder: Path, path: Path, known: dict[str, tuple[str, int, int]]) -> FileStamp:
+    """A file's stamp; its digest re-used from the last load when its name, size and
+    modification time are unchanged (a base extract is not re-read to learn that)."""
+    rel = path.relative_to(folder).as_posix() if path.is_relative_to(folder) else str(path)
+    info = path.stat()
+    held = known.get(rel)
+    if held and held[1] == info.st_size and held[2] == info.st_mtime_ns:
+        return FileStamp(rel, held[0], info.st_size, info.st_mtime_ns)
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return FileStamp(rel, digest.hexdigest(), info.st_size, info.st_mtime_ns)
+
+
+def _loaded_files(con: duckdb.DuckDBPyConnection, source: str) -> list[tuple[str, str, int, int]]:
+    return [
+        (r[0], r[1], int(r[2]), int(r[3] or 0))
+        for r in con.execute(
+            "SELECT file, sha256, size, mtime_ns FROM load_files WHERE source = ? "
+            "ORDER BY position",
+            [source],
+        ).fetchall()
+    ]
 
 
 def from_files(
@@ -269,51 +302,91 @@ def from_files(
     as_of: dt.date | None = None,
     allow_shrink: bool = False,
     progress: Progress | None = None,
+    mappings: list[tuple[Path, Mapping]] | None = None,
 ) -> tuple[str, list[Outcome]]:
     """Load bulk extracts (base snapshot plus deltas) for every source found; an
     extract that would remove more than its source's share of the rows held is
     refused unless ``allow_shrink``. ``progress`` hears each source as it starts
-    (0 rows) and when it is loaded (the rows read)."""
+    (0 rows) and when it is loaded (the rows read).
+
+    Each file is fingerprinted: when a registry's files are the ones its last good
+    load read plus new ones (a new daily delta), only the new ones are read and
+    merged; any other change reloads the source whole. ``mappings`` (mapping file,
+    mapping) read their sources' files through :mod:`crosscheck.ingest.mapping`."""
     as_of = as_of or dt.date.today()
     if not folder.is_dir():
         raise CrosscheckError(f"目录 {folder} 不存在，未载入任何数据")
-    found = {name: extract_files(folder, ALL_SOURCES[name]) for name in sources or ALL_SOURCES}
+    mapped = {m.source: (path, m) for path, m in mappings or []}
+    found: dict[str, list[Path]] = {}
+    for name in sources or ALL_SOURCES:
+        if name in mapped:
+            path, m = mapped[name]
+            found[name] = mapping.files(m, folder)
+            if not found[name]:
+                raise CrosscheckError(
+                    f"{path}：目录 {folder} 中没有与 file.pattern “{m.file.pattern}” 匹配的文件，"
+                    "未载入任何数据"
+                )
+            for extract in found[name]:  # every column the mapping names is there, first
+                mapping.check_columns(m, extract, path, mapping.header_of(m, extract))
+        else:
+            found[name] = extract_files(folder, ALL_SOURCES[name])
     if not any(found.values()):
         raise CrosscheckError(
             f"目录 {folder} 中没有可载入的数据文件（应为世界或交换目录，或其 registries/："
             f"如 household_registration.parquet / .csv / .xlsx），未载入任何数据"
         )
-    run_id = _start_run(con, "ingest-files", {"folder": str(folder), "sources": sources})
+    params: dict[str, Any] = {"folder": str(folder), "sources": sources}
+    if mapped:
+        params["mappings"] = {k: str(v[0]) for k, v in mapped.items()}
+    run_id = _start_run(con, "ingest-files", params)
     outcomes = []
-    for name, files in found.items():
+    for name, paths in found.items():
         source = ALL_SOURCES[name]
-        if not files:
+        if not paths:
             continue
-        digest = hashlib.sha256()
-        for path in files:
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-        fingerprint = digest.hexdigest()
         previous = state(con, name)
-        if (
-            previous
-            and previous.get("fingerprint") == fingerprint
-            and previous["last_status"] == "loaded"
-        ):
+        held = _loaded_files(con, name) if previous and previous["last_status"] == "loaded" else []
+        stamps = _stamps(folder, paths, {f: (h, n, t) for f, h, n, t in held})
+        if name in mapped:  # a changed mapping reads every file anew
+            map_path, m = mapped[name]
+            rules = hashlib.sha256(m.model_dump_json().encode()).hexdigest()
+            stamps.insert(0, FileStamp(f"映射文件 {map_path.name}", rules, 0, 0))
+        digest = hashlib.sha256()
+        for stamp in stamps:
+            digest.update(f"{stamp.file}\0{stamp.sha256}\n".encode())
+        fingerprint = digest.hexdigest()
+        if previous and previous.get("fingerprint") == fingerprint and held:
             outcomes.append(Outcome(name, "unchanged", detail="与上次载入的文件相同"))
             continue
+        same = [(s.file, s.sha256) for s in stamps[: len(held)]] == [(f, h) for f, h, _, _ in held]
+        extra = len(stamps) - len(paths)  # the mapping's stamp is not a file to read
+        new = max(len(held) - extra, 0) if held and same and not source.snapshot else 0
+        labels = mapped[name][1].labels if name in mapped else None
 
         def batches(
-            files: list[Path] = files, source: Source = source
+            paths: list[Path] = paths, source: Source = source, new: int = new
         ) -> Iterator[pl.DataFrame | ParquetExtract]:
-            for order, path in enumerate(files):
+            for order, path in enumerate(paths):
+                if order < new:  # loaded before, unchanged: its rows are in the table
+                    continue
                 rel = (
                     path.relative_to(folder).as_posix()
                     if path.is_relative_to(folder)
                     else str(path)
                 )
+                if source.name in mapped:
+                    map_path, m = mapped[source.name]
+                    frame = mapping.read(m, path, map_path)
+                    yield frame.with_columns(
+                        _extract=pl.lit(rel), _order=pl.lit(order, dtype=pl.Int64)
+                    ).select([*source.columns, "_parse_error", "_extract", "_row", "_order"])
+                    continue
                 if path.suffix == ".parquet":
-                    yield ParquetExtract(path, rel, order)
+                    columns = pl.read_parquet_schema(path)
+                    yield ParquetExtract(
+                        path, rel, order, frozenset(present(path, source, list(columns)))
+                    )
                     continue
                 frame = read_file(path, source, strict=False)
                 yield frame.with_columns(
@@ -329,16 +402,24 @@ def from_files(
                 con,
                 source,
                 batches(),
-                mode="replace",
+                mode="upsert" if new else "replace",
                 run_id=run_id,
                 as_of=as_of,
                 fingerprint=fingerprint,
                 allow_shrink=allow_shrink,
+                labels=labels,
+                files=stamps,
             )
-        except ExtractError as exc:
+            if new and outcome.status == "loaded":
+                fresh = [s.file for s in stamps[len(stamps) - len(paths) + new :]]
+                added = "、".join(fresh[:3])
+                more = f" 等 {len(fresh)} 个" if len(fresh) > 3 else ""
+                note = f"只读取新文件 {added}{more}（此前的 {new} 个文件未变）"
+                outcome.detail = "；".join(x for x in (note, outcome.detail) if x)
+        except (ExtractError, MappingError) as exc:
             outcome = Outcome(name, "failed", detail=str(exc))
         except (OSError, pl.exceptions.PolarsError, duckdb.Error):
-            names = "、".join(f.name for f in files[:3])
+            names = "、".join(f.name for f in paths[:3])
             detail = f"{names}：无法读取（文件已损坏或格式不对）"
             outcome = Outcome(name, "failed", detail=detail)
         if progress:
@@ -346,3 +427,9 @@ def from_files(
         outcomes.append(outcome)
     _finish_run(con, run_id, outcomes)
     return run_id, outcomes
+
+
+def _stamps(
+    folder: Path, paths: list[Path], known: dict[str, tuple[str, int, int]]
+) -> list[FileStamp]:
+    return [_stamp(folder, p, known) for p in paths]

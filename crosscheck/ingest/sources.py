@@ -20,7 +20,11 @@ class Source:
     required: tuple[str, ...]
     id_column: str | None = "id_number"
     id_required_when: tuple[str, str] | None = None  # (column, value): IDs only for these rows
-    value_sets: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    value_sets: dict[str, tuple[str, ...]] = field(default_factory=dict)  # else the row is rejected
+    # values the rules know; any other value loads verbatim and is counted in the run's
+    # quality record (the rules read an unknown role, status or programme as "other":
+    # an unknown pension scheme is not employment, an unknown role counts for nothing)
+    known_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
     ordered: tuple[tuple[str, str], ...] = ()  # (earlier, later): earlier <= later when both set
     max_failure_rate: float = 0.05  # above this share of bad rows the extract is refused whole
     # a snapshot that would remove more than this share of the rows held is refused
@@ -51,9 +55,9 @@ SOURCES = {
             "student_status",
             "record_key",
             ("record_key", "id_number", "school_name", "study_mode"),
-            value_sets={
+            known_values={
                 "study_mode": ("全日制", "非全日制"),
-                "status": ("enrolled", "graduated", "withdrawn"),
+                "status": ("enrolled", "graduated", "withdrawn", "在读", "毕业", "退学"),
             },
             ordered=(("enrolled_on", "graduated_on"),),
         ),
@@ -61,25 +65,32 @@ SOURCES = {
             "pension_contributions",
             "record_key",
             ("record_key", "id_number", "scheme", "month_from", "month_to"),
-            value_sets={"scheme": ("城镇企业职工基本养老保险", "机关事业单位养老保险")},
+            known_values={"scheme": ("城镇企业职工基本养老保险", "机关事业单位养老保险")},
             ordered=(("month_from", "month_to"),),
         ),
         Source(
             "business_licences",
             "record_key",
-            ("record_key", "id_number", "role", "entity_type", "established_on", "status"),
-            value_sets={
-                "role": ("operator", "legal_representative", "investor", "supervisor"),
+            ("record_key", "id_number", "role", "established_on"),
+            known_values={
+                "role": (
+                    *("operator", "legal_representative", "investor", "supervisor"),
+                    *("个体工商户经营者", "经营者", "法定代表人", "企业法定代表人"),
+                    *("投资人", "股东", "监事"),
+                ),
                 "entity_type": ("个体工商户", "企业"),
-                "status": ("active", "deregistered", "revoked"),
+                "status": ("active", "deregistered", "revoked", "存续", "在业", "注销", "吊销"),
             },
             ordered=(("established_on", "deregistered_on"),),
         ),
         Source(
             "training_records",
             "record_key",
-            ("record_key", "id_number", "region_code", "start_date", "end_date", "status"),
-            value_sets={"status": ("enrolled", "completed", "dropped")},
+            ("record_key", "id_number", "region_code", "start_date", "end_date"),
+            known_values={
+                "status": ("enrolled", "completed", "dropped"),
+                "programme": ("graduate_conversion", "employment_skills", "entrepreneurship"),
+            },
             ordered=(("start_date", "end_date"),),
         ),
         Source(
@@ -127,7 +138,8 @@ SNAPSHOTS = {
         ),
         _snapshot(
             "directory/institution_majors",
-            ("institution_id", "major", "level"),
+            # one approval per policy (policy_id null: approved under every policy)
+            ("institution_id", "major", "level", "policy_id"),
             ("institution_id", "major"),
         ),
         _snapshot("directory/venues", ("venue_id",), ("venue_id", "institution_id")),
@@ -213,7 +225,119 @@ SNAPSHOTS = {
             ("batch_id", "class_id", "id_number"),
             ("batch_id", "raised_on"),
         ),
-        _snapshot("operations/payments", ("class_id", "batch_id"), ("class_id", "amount_fen")),
+        _snapshot(
+            "operations/payments",
+            ("class_id", "batch_id"),
+            ("class_id", "paid_on", "account_type"),
+        ),
     ]
 }
 ALL_SOURCES = {**SOURCES, **SNAPSHOTS}
+
+
+# Why each required field is required: the rules that cannot be judged without it
+# (or "key" / "link": the row cannot be identified or tied to a person). Every other
+# field is optional: a source that lacks it loads, and the rules that would read it
+# judge on what is there (data/README.md prints this beside each column; a test keeps
+# it equal to the sources' ``required``).
+KEY, LINK = "key", "link"
+NEEDED_BY: dict[str, dict[str, tuple[str, ...]]] = {
+    "household_registration": {
+        "id_number": (KEY, LINK),
+        "province_code": ("REGION_INELIGIBLE", "HUKOU_PROOF_REQUIRED"),
+    },
+    "student_status": {
+        "record_key": (KEY,),
+        "id_number": (LINK,),
+        "school_name": ("NOT_IN_COHORT", "OWN_GRADUATE"),
+        "study_mode": ("NOT_FULL_TIME",),
+    },
+    "pension_contributions": {
+        "record_key": (KEY,),
+        "id_number": (LINK,),
+        "scheme": ("PRIOR_EMPLOYMENT", "EMPLOYED_DURING_TRAINING"),
+        "month_from": ("PRIOR_EMPLOYMENT", "EMPLOYED_DURING_TRAINING"),
+        "month_to": ("PRIOR_EMPLOYMENT", "EMPLOYED_DURING_TRAINING"),
+    },
+    "business_licences": {
+        "record_key": (KEY,),
+        "id_number": (LINK,),
+        "role": ("PRIOR_BUSINESS", "BUSINESS_DURING_TRAINING"),
+        "established_on": ("PRIOR_BUSINESS", "BUSINESS_DURING_TRAINING"),
+    },
+    "training_records": {
+        "record_key": (KEY,),
+        "id_number": (LINK,),
+        "region_code": ("CONCURRENT_ENROLMENT", "DUPLICATE_SUBSIDY"),
+        "start_date": ("ALREADY_TRAINED_THIS_YEAR", "CONCURRENT_ENROLMENT"),
+        "end_date": ("CONCURRENT_ENROLMENT",),
+    },
+    "dishonesty_list": {
+        "record_key": (KEY,),
+        "subject_type": ("TRAINEE_BLACKLISTED", "INSTITUTION_NOT_LISTED"),
+        "listed_from": ("TRAINEE_BLACKLISTED", "INSTITUTION_NOT_LISTED"),
+    },
+    "provincial_training_system": {
+        "record_key": (KEY,),
+        "id_number": ("NOT_IN_PROVINCIAL_SYSTEM",),
+        "class_id": ("NOT_IN_PROVINCIAL_SYSTEM",),
+    },
+    "institutions": {
+        "institution_id": (KEY,),
+        "name": ("INSTITUTION_NOT_LISTED",),
+        "region_code": ("INSTITUTION_NOT_LISTED",),
+    },
+    "institution_majors": {"institution_id": (KEY,), "major": ("MAJOR_NOT_APPROVED",)},
+    "venues": {"venue_id": (KEY,), "institution_id": ("VENUE_NOT_APPROVED",)},
+    "online_platforms": {"platform": (KEY, "HOURS_OUT_OF_RANGE")},
+    "published_projects": {"project_ref": (KEY, "PROJECT_NOT_PUBLISHED")},
+    "classes": {
+        "class_id": (KEY,),
+        "policy_id": ("every rule: the policy that applies",),
+        "region_code": ("REGION_INELIGIBLE", "CONCURRENT_ENROLMENT"),
+        "institution_id": ("INSTITUTION_NOT_LISTED", "MAJOR_NOT_APPROVED", "VENUE_NOT_APPROVED"),
+        "major": ("MAJOR_NOT_APPROVED",),
+        "planned_start": ("every rule: the opening day",),
+        "planned_end": ("every payout rule: the last day",),
+        "status": ("OPENED_WITHOUT_APPROVAL", "the stage a class is in"),
+    },
+    "roster_entries": {"class_id": (KEY,), "seq": (KEY,), "name": ("ID_NAME_MISMATCH",)},
+    "attendance": {
+        "class_id": (KEY,),
+        "id_number": (KEY,),
+        "month": (KEY,),
+        "days_required": ("LOW_ATTENDANCE",),
+        "days_present": ("LOW_ATTENDANCE",),
+    },
+    "attendance_checks": {
+        "class_id": (KEY,),
+        "checked_on": (KEY,),
+        "enrolled": ("CLASS_ATTENDANCE_DEDUCTION",),
+        "present": ("CLASS_ATTENDANCE_DEDUCTION",),
+    },
+    "completion_acceptance": {"class_id": (KEY,), "accepted": ("NOT_ACCEPTED",)},
+    "exam_results": {"class_id": (KEY,), "id_number": (KEY,), "status": ("EXAM_FAILED",)},
+    "dropouts": {"class_id": (KEY,), "id_number": (KEY,), "left_on": ("DROPPED_OUT",)},
+    "materials_review": {
+        "class_id": (KEY,),
+        "id_number": (KEY,),
+        "passed": ("MATERIALS_INCOMPLETE",),
+    },
+    "violations": {"class_id": (KEY,), "deduction_rate": ("VIOLATION_DEDUCTION",)},
+    "certification_subsidies": {
+        "id_number": (LINK,),
+        "amount_fen": ("DUPLICATE_CERTIFICATION_SUBSIDY",),
+    },
+    "notices": {
+        "batch_id": (KEY,),
+        "class_id": (KEY,),
+        "published_on": ("NOTICE_PERIOD_INCOMPLETE",),
+        "ends_on": ("NOTICE_PERIOD_INCOMPLETE",),
+    },
+    "notice_objections": {"batch_id": (KEY,), "raised_on": ("NOTICE_PERIOD_INCOMPLETE",)},
+    "payments": {
+        "class_id": (KEY,),
+        "paid_on": ("NOTICE_PERIOD_INCOMPLETE",),
+        "account_type": ("NOTICE_PERIOD_INCOMPLETE",),
+    },
+}

@@ -761,7 +761,7 @@ def create_app(
         from crosscheck.connectors.roster import LABELS, read
 
         def labels_of(field: str) -> str:
-            return LABELS.get(field, field)
+            return LABELS.get(field, "文件" if field == "file" else field)
 
         day = _as_of(as_of)
         name = _upload_name(roster.filename)
@@ -799,6 +799,7 @@ def create_app(
         numbers = {e["seq"]: e.get("roster_no") for e in sheet.entries}
         for t in result.trainees:
             t.roster_no = numbers.get(t.seq)
+        result.roster_problems = sheet.row_problem_rows()
         return _answer(result, format)
 
     return app

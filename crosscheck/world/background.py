@@ -131,6 +131,7 @@ def chunk_tables(
             "name": nm,
             "province_code": pl.Series(hukou // 10_000).cast(pl.String),
             "city_code": pl.Series(hukou // 100).cast(pl.String),
+            "county_code": pl.Series(hukou).cast(pl.String),
             "updated_at": _ts(_dates(rng, dt.date(2015, 1, 1), as_of, n), rng),
         }
     )

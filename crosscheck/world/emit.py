@@ -84,6 +84,8 @@ def directory_rows(
                 "institution_id": inst.institution_id,
                 "address": f"{inst.name}教学楼",
                 "owned": True,
+                # a school's own venue is on its campus
+                "school_code": inst.school_code if inst.is_school else None,
                 "verified_on": D(2021, 6, 1),
             }
         )
@@ -135,6 +137,10 @@ def class_row(plan: ClassPlan) -> dict[str, Any]:
         "category": plan.major.category,
         "project_ref": plan.project_ref,
         "filed_on": plan.filed_on,
+        # the institution's classes filed on one day are one 开班备案 submission
+        "filing_batch": (
+            f"{plan.institution.institution_id}-{plan.filed_on:%Y%m%d}" if plan.filed_on else None
+        ),
         "approved_on": plan.approved_on,
         "actual_start": plan.actual_start if plan.opened else None,
         "status": plan.status,
@@ -169,6 +175,7 @@ def trainee_rows(rows: Rows, rng: random.Random, t: Trainee, keys: dict[str, int
                 "name": t.name,
                 "province_code": t.hukou_province,
                 "city_code": t.hukou_city,
+                "county_code": t.hukou_county,
             },
             D(t.birth.year + 16, 3, 1),
         )

@@ -41,6 +41,7 @@ REGISTRIES = [
         ("name", S, "registered name"),
         ("province_code", S, "2-digit province of registration"),
         ("city_code", S, "4-digit city of registration"),
+        ("county_code", S, "6-digit county of registration"),
         ("updated_at", TS, "last change"),
     ),
     _t(
@@ -152,6 +153,7 @@ DIRECTORY = [
         "directory/institution_majors",
         "approved majors (Fushun annex 1; Shenyang directory)",
         ("institution_id", S, "institution"),
+        ("policy_id", S, "the policy it is approved under (null: approved under every policy)"),
         ("major", S, "major / occupation"),
         ("level", S, "初级 / 中级 / 高级 / 专项 (null: one level)"),
         ("required_hours", INT, "required class-hours"),
@@ -170,6 +172,11 @@ DIRECTORY = [
         ("institution_id", S, "institution"),
         ("address", S, "address"),
         ("owned", B, "the institution's own venue"),
+        (
+            "school_code",
+            S,
+            "the school whose campus this venue is, when it is at a school (null: none)",
+        ),
         ("verified_on", D, "on-site verification (null: never)"),
     ),
     _t(
@@ -216,6 +223,11 @@ OPERATIONS = [
         ("category", S, "Zhengning category"),
         ("project_ref", S, "Sichuan published project"),
         ("filed_on", D, "filing date"),
+        (
+            "filing_batch",
+            S,
+            "filing batch: classes filed together in one 开班备案 submission",
+        ),
         ("approved_on", D, "approval date (null: not approved)"),
         ("actual_start", D, "actual start"),
         ("status", S, "filed / approved / open / completed / paid"),
@@ -225,8 +237,9 @@ OPERATIONS = [
         "学员花名册 as filed",
         ("class_id", S, "class"),
         ("seq", INT, "row number"),
-        ("id_number", S, "ID number normalised"),
+        ("id_number", S, "ID number (normalised by crosscheck when left empty or not clean)"),
         ("id_number_raw", S, "ID number as typed"),
+        ("roster_no", S, "the roster's own 序号"),
         ("name", S, "name as typed"),
         ("sex", S, "男 / 女"),
         ("school_name", S, "school"),
@@ -406,8 +419,14 @@ def frame(path: str, rows: list[dict[str, object]]) -> pl.DataFrame:
 
 
 def conform(path: str, df: pl.DataFrame) -> pl.DataFrame:
+    """The table's columns in order and type; a column the frame lacks is empty."""
     table = BY_PATH[path]
-    return df.select([pl.col(c).cast(t) for c, t, _ in table.columns])
+    return df.select(
+        [
+            pl.col(c).cast(t) if c in df.columns else pl.lit(None, dtype=t).alias(c)
+            for c, t, _ in table.columns
+        ]
+    )
 
 
 def from_text(path: str, df: pl.DataFrame, *, strict: bool = True) -> pl.DataFrame:

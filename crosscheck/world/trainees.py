@@ -39,6 +39,7 @@ class Trainee:
     sex: str
     hukou_province: str
     hukou_city: str
+    hukou_county: str | None = None
     roster_name: str = ""
     roster_id: str = ""
     student: dict[str, Any] | None = None
@@ -157,6 +158,7 @@ def make(rng: random.Random, people: People, plan: ClassPlan, seq: int) -> Train
         sex,
         region[:2],
         region[:4],
+        region,
         roster_name=name,
         roster_id=number,
     )

@@ -107,7 +107,7 @@ def _rebuild(t: Trainee, ctx: Context, county: str, birth: D | None = None) -> N
     """Give the trainee a new ID number from another region (same person otherwise)."""
     number, t.sex = ctx.people.new_id(county, birth or t.birth)
     t.id_number = t.roster_id = number
-    t.hukou_province, t.hukou_city = county[:2], county[:4]
+    t.hukou_province, t.hukou_city, t.hukou_county = county[:2], county[:4], county
 
 
 def _n(rate: float, name: str, needs: set[str], fn: Callable[..., bool], group: str = "") -> Plant:

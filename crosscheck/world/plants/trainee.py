@@ -235,6 +235,7 @@ def same_name_and_birth_other_person(t: Trainee, ctx: Context) -> bool:
             "name": t.name,
             "province_code": t.hukou_province,
             "city_code": t.hukou_city,
+            "county_code": t.hukou_county,
         }
     )
     start, end = add_months(_month(grad), 2), add_months(_month(t.plan.opening), -1)
