@@ -21,7 +21,7 @@ review)``.
 from __future__ import annotations
 
 GRADUATED = "('graduated', '毕业')"
-COUNTED_STATUS = "('graduated', 'enrolled', '毕业', '在读')"
+COUNTED_STATUS = "('graduated', 'enrolled', '毕业', '在读', '在籍')"
 
 # the policy's window for one study record s of trainee x (reading 4)
 WINDOW = """(
@@ -37,12 +37,16 @@ WINDOW = """(
             9, 1)))"""
 
 PEOPLE = "_people"
+# The school's province when the record does not say: a national 学校标识码 of a
+# higher-education school is ten digits, 41 and then the province (辽宁大学
+# 4121010140, 复旦大学 4131010246); other codes are taken to lead with the province.
+SCHOOL_CODE_PROVINCE = """CASE
+    WHEN regexp_full_match(s.school_code, '41[0-9]{8}') THEN substr(s.school_code, 3, 2)
+    ELSE substr(regexp_replace(s.school_code, '[^0-9]', '', 'g'), 1, 2) END"""
 # each linked study record of a trainee, marked ``cohort`` when it is a cohort record
 STUDY = f"""SELECT s.class_id, s.person, s.fuzzy, s.link, s.record_key, s.school_name,
                s.school_code, s.level, s.study_mode, s.status, s.graduated_on,
-               coalesce(s.school_province,
-                        substr(regexp_replace(s.school_code, '[^0-9]', '', 'g'), 1, 2))
-                   AS school_prov,
+               coalesce(s.school_province, {SCHOOL_CODE_PROVINCE}) AS school_prov,
                coalesce(x.levels IS NULL OR list_contains(x.levels, trim(s.level)), false)
                    AND s.status IN {COUNTED_STATUS} AND s.graduated_on IS NOT NULL
                    AND coalesce({WINDOW}, false) AS cohort,

@@ -133,6 +133,18 @@ def mask_ids(text: str) -> str:
     return _ANY_ID.sub(r"\1********\2", text)
 
 
+def mask_text(text: str) -> str:
+    """A value shown to a person with any ID number in it masked — also one typed with
+    full-width digits, spaces or a lower-case x (a registry's column as sent, a key
+    built from the number, a column mapped to the wrong field)."""
+    plain = normalize(text)
+    if len(plain) in (15, 18) and plain[:17].isdigit():
+        return mask(plain)
+    folded = unicodedata.normalize("NFKC", text)
+    masked = mask_ids(folded.upper())
+    return masked if masked != folded.upper() else text
+
+
 def check(raw: str, *, as_of: dt.date | None = None) -> IdCheck:
     """Check one ID number as of a reference date (default: today).
 

@@ -35,7 +35,13 @@ def describe(
         elif err["type"] == "missing":
             lines.append(f"  - 缺少必填字段 {where}")
         else:
-            shown = repr(err.get("input"))
+            value = err.get("input")
+            if isinstance(value, dict):  # never a Python dict on screen
+                shown = "一组键值：" + "、".join(str(k) for k in list(value)[:5])
+            elif isinstance(value, list):
+                shown = f"一个列表（{len(value)} 项）"
+            else:
+                shown = repr(value)
             shown = shown if len(shown) <= 60 else shown[:57] + "…"
             lines.append(f"  - {where}：{_chinese(err)}（当前值：{shown}）")
     return "\n".join(lines)

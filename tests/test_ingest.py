@@ -134,7 +134,7 @@ def test_bad_rows_are_quarantined_with_reasons_and_the_rest_loads(
     # 2 missing IDs, 2 reversed months, a key twice; the 2 unknown schemes load verbatim
     # (the rules count only the schemes the policy names) and are reported by value
     assert outcome.rejected == 6
-    assert "scheme 有未知取值 “商业保险”×2" in outcome.detail
+    assert "scheme 有规则不认识的取值 “商业保险”×2" in outcome.detail
     reasons = [
         r[0]
         for r in con.execute(

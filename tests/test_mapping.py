@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from crosscheck import warehouse
-from crosscheck.ingest.mapping import MappingError, load_mapping
+from crosscheck.ingest.mapping import MappingError, load_mapping, read
 from crosscheck.ingest.run import from_files
 from crosscheck.ingest.sources import ALL_SOURCES
 from tests.conftest import REPO, run_cli
@@ -94,7 +94,7 @@ def test_values_the_rules_do_not_know_load_verbatim_and_are_reported(tmp_path: P
         as_of=AS_OF,
         mappings=[(path, load_mapping(path))],
     )
-    assert "role（源列“职务”） 有未知取值 “执行董事”×1" in outcome.detail
+    assert "role（源列“职务”） 有规则不认识的取值 “执行董事”×1" in outcome.detail
     roles = dict(con.execute("SELECT role, count(*) FROM business_licences GROUP BY 1").fetchall())
     assert roles["执行董事"] == 1
     assert roles["supervisor"] == 1
@@ -303,3 +303,127 @@ def test_every_required_field_says_which_rule_needs_it() -> None:
                     assert word in RULES, (name, word)
                 else:
                     assert word in (KEY, LINK) or " " in word, (name, word)
+
+
+def _ids(folder: str) -> list[str]:
+    canonical = next((EXAMPLES / "extracts" / folder / "canonical" / "registries").glob("*.csv"))
+    return ["".join(n.split()).upper() for n in pl.read_csv(canonical)["id_number"]]
+
+
+def test_no_full_id_number_is_shown_whatever_the_mapping_gets_wrong(
+    tmp_path: Path, home: Path
+) -> None:
+    """A header row taken one row too low (the data row printed as "the file's
+    columns"), a key built from the ID number, a coded field pointed at the ID column:
+    every message and preview masks the numbers (found by a newcomer's run)."""
+    extract = EXAMPLES / "extracts" / "pension" / "养老保险缴费明细_20261130.csv"
+    base = (EXAMPLES / "mappings" / "pension-fushun-sis.yaml").read_text(encoding="utf-8")
+    variants = {
+        "low.yaml": base.replace("skip_rows: 2", "skip_rows: 3"),
+        "key.yaml": base.replace(
+            "    columns: [个人编号, 险种类型, 缴费起始年月]",
+            "    columns: [公民身份号码, 险种类型]",
+        ),
+        "coded.yaml": base.replace("    column: 险种类型\n", "    column: 公民身份号码\n", 1),
+    }
+    ids = _ids("pension")
+    for name, text in variants.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        for args in (["--json"], []):
+            result = run_cli(
+                "source",
+                "preview",
+                str(extract),
+                "--mapping",
+                str(path),
+                *args,
+                home=home,
+                columns="250",
+            )
+            shown = result.stdout + result.stderr
+            assert result.returncode in (0, 1, 2), shown
+            assert "Traceback" not in shown
+            for number in ids:
+                assert number not in shown, (name, args)
+                assert number.lower() not in shown, (name, args)
+    low = run_cli(
+        "source", "preview", str(extract), "--mapping", str(tmp_path / "low.yaml"), home=home
+    )
+    assert low.returncode == 2
+    assert "表头" in low.stderr + low.stdout
+
+
+def test_codes_keep_their_leading_zeros_and_people_write_encodings_their_way(
+    tmp_path: Path,
+) -> None:
+    base = (EXAMPLES / "mappings" / "pension-fushun-sis.yaml").read_text(encoding="utf-8")
+    text = base.replace("encoding: gb18030", "encoding: GBK").replace(
+        "      170: 城乡居民基本养老保险", "      0170: 城乡居民基本养老保险\n      010: 其他"
+    )
+    mapping = _write_mapping(tmp_path, text)
+    loaded = load_mapping(mapping)
+    assert loaded.file.encoding == "gb18030"
+    scheme = loaded.spec["scheme"].values or {}
+    assert scheme["0170"] == "城乡居民基本养老保险"
+    assert scheme["010"] == "其他"  # YAML itself reads 010 as the number 8
+    assert scheme["110"] == "城镇企业职工基本养老保险"
+    assert loaded.file.skip_rows == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('format: "%Y%m"}', "format: YYYYMM}"), "日期格式“YYYYMM”应为 strptime 写法"),
+        (('format: "%Y%m"}', "format: []}"), "format 不能为空"),
+        (("encoding: gb18030", "encoding: big5"), "file.encoding"),
+    ],
+)
+def test_a_date_format_or_encoding_that_cannot_work_is_refused(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    base = (EXAMPLES / "mappings" / "pension-fushun-sis.yaml").read_text(encoding="utf-8")
+    path = _write_mapping(tmp_path, base.replace(*change, 1))
+    with pytest.raises(MappingError, match=message):
+        load_mapping(path)
+
+
+def test_headers_match_across_bracket_widths_and_a_doubled_header_is_named(
+    tmp_path: Path,
+) -> None:
+    """The licence export's 注销（吊销）日期 written with half-width brackets in the
+    mapping still matches; a header that appears twice is refused naming both columns;
+    a sheet that is not there lists the sheets there are."""
+    extract = EXAMPLES / "extracts" / "licences" / "市场主体登记人员信息_20261130.xlsx"
+    base = (EXAMPLES / "mappings" / "licences-fushun-samr.yaml").read_text(encoding="utf-8")
+    mapping = _write_mapping(tmp_path, base.replace("注销（吊销）日期", "注销(吊销)日期"))
+    frame = read(load_mapping(mapping), extract, mapping)
+    assert frame["deregistered_on"].drop_nulls().len() == 2
+    mapping = _write_mapping(tmp_path, base.replace("sheet: 人员信息", "sheet: Sheet1"))
+    with pytest.raises(MappingError, match="工作簿中的工作表：人员信息"):
+        read(load_mapping(mapping), extract, mapping)
+    doubled = tmp_path / "doubled.csv"
+    doubled.write_text(
+        "记录号,证件号码,日期,日期\nK1,210402200103052015,20190901,2023/06/30\n", encoding="utf-8"
+    )
+    mapping = _write_mapping(
+        tmp_path,
+        "source: dishonesty_list\nfile: {pattern: doubled.csv}\ncolumns:\n"
+        "  record_key: 记录号\n  id_number: 证件号码\n  subject_type: {value: person}\n"
+        '  listed_from: {column: 日期, format: "%Y%m%d"}\n',
+    )
+    with pytest.raises(MappingError, match=r"出现了 2 次（第 C、D 列）"):
+        read(load_mapping(mapping), doubled, mapping)
+
+
+def test_an_unreadable_value_is_quoted_in_its_reason(tmp_path: Path) -> None:
+    folder = _bureau_folder(tmp_path, "pension", "养老保险缴费明细_20261130.csv")
+    name = folder / "养老保险缴费明细_20261130.csv"
+    lines = name.read_bytes().decode("gb18030").split("\r\n")
+    lines[5] = lines[5].replace("202201", "2022年1月")
+    name.write_bytes("\r\n".join(lines).encode("gb18030"))
+    path = EXAMPLES / "mappings" / "pension-fushun-sis.yaml"
+    con = warehouse.connect(tmp_path / "w.duckdb", create=True)
+    from_files(con, folder, as_of=AS_OF, mappings=[(path, load_mapping(path))])
+    ((reason,),) = con.execute("SELECT reason FROM quarantine").fetchall()
+    assert reason == "字段无法解析：month_from（源列“缴费起始年月”） 的“2022年1月”"

@@ -60,6 +60,8 @@ class Student(_Strict):
     graduated: D
     enrolled: D | None = None
     school: str = "liaoning"  # liaoning / jilin / hebei / institution (the class's school)
+    code: str | None = None  # the school code as the registry sends it (default: the school's)
+    province_sent: bool = True  # false: the record holds no school province (read from code)
     name: str | None = None
     id: IdForm = "same"
 

@@ -93,7 +93,11 @@ def ingest(
         str | None, typer.Option("--token", help="访问令牌，默认取 CROSSCHECK_REGISTRY_TOKEN")
     ] = None,
     files: Annotated[
-        Path | None, typer.Option("--files", help="批量文件目录（世界目录或其 registries/）")
+        Path | None,
+        typer.Option(
+            "--files",
+            help="批量文件目录（世界目录、其 registries/，或配合 --mapping 的源系统导出目录）",
+        ),
     ] = None,
     source: Annotated[
         list[str] | None, typer.Option("--source", help="只载入这些登记系统（可重复）")
@@ -145,11 +149,19 @@ def ingest(
         from crosscheck.ingest.mapping import load_mapping
 
         mappings = [(m, load_mapping(m)) for m in mapping]
-        twice = sorted(
-            {x.source for _, x in mappings if [y.source for _, y in mappings].count(x.source) > 1}
-        )
-        if twice:
-            raise CrosscheckError(f"同一数据源给了多个映射文件：{'、'.join(twice)}")
+        by_source: dict[str, list[str]] = {}
+        for path_, m in mappings:
+            by_source.setdefault(m.source, []).append(str(path_))
+        for name, paths in by_source.items():
+            if len(paths) > 1:
+                raise CrosscheckError(
+                    f"数据源 {name} 给了 {len(paths)} 个映射文件（{'、'.join(paths)}）："
+                    "每个来源只用一个"
+                )
+            if source and name not in source:
+                raise CrosscheckError(
+                    f"映射文件 {paths[0]} 读的是 {name}，它不在 --source 所列的来源之中"
+                )
     if base_url is not None:
         _probe(base_url, key)  # a wrong address or token: one message at once, no run
     con = warehouse.connect(path)
@@ -178,7 +190,7 @@ def ingest(
     finally:
         con.close()
     table = Table(
-        Column("来源", no_wrap=True, min_width=len(max(ALL_SOURCES, key=len))),
+        Column("来源", no_wrap=True),
         Column("状态", no_wrap=True),
         "读取",
         "载入",
@@ -186,12 +198,14 @@ def ingest(
         "拒收",
         "重试",
         "用时（秒）",
-        "说明",
+        Column("说明", overflow="fold"),
         title=f"载入批次 {run_id}（仓库 {path}）",
     )
+    from crosscheck import labels
+
     for o in outcomes:
         table.add_row(
-            o.source,
+            f"{labels.source(o.source)}\n{o.source}",
             STATUS_LABELS.get(o.status, o.status),
             f"{o.read:,}",
             f"{o.loaded:,}",

@@ -5,6 +5,7 @@ without loading anything. The way a data engineer writes a mapping."""
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import json
 import tempfile
 from pathlib import Path
@@ -61,6 +62,8 @@ def preview(
     from crosscheck.ingest.sources import NEEDED_BY
 
     day = as_of_date(as_of) if as_of else dt.date.today()
+    if file.is_dir():
+        raise CrosscheckError(f"{file} 是一个目录：请给出其中的一个导出文件")
     if not file.is_file():
         raise CrosscheckError(f"找不到文件 {file}")
     m = mapping_mod.load_mapping(mapping)
@@ -93,11 +96,22 @@ def preview(
         finally:
             con.close()
     refused = outcome.status == "refused"
-    shown = frame.head(rows)
-    if "id_number" in shown.columns:
-        shown = shown.with_columns(
-            pl.col("id_number").map_elements(idnumber.mask, return_dtype=pl.String)
-        )
+    matched = fnmatch.fnmatchcase(file.name, m.file.pattern)
+    # every cell as text, any ID number in it masked (a key built from the ID, a
+    # column mapped to the wrong field), yes/no in Chinese
+    shown = frame.head(rows).drop("_parse_error")
+    shown = shown.with_columns(
+        [
+            (
+                pl.col(c).replace_strict({True: "是", False: "否"}, return_dtype=pl.String)
+                if shown.schema[c] == pl.Boolean
+                else pl.col(c)
+                .cast(pl.String)
+                .map_elements(idnumber.mask_text, return_dtype=pl.String)
+            )
+            for c in source.columns
+        ]
+    )
     if as_json:
         out.print_json(
             json.dumps(
@@ -110,8 +124,9 @@ def preview(
                     "rejected": outcome.rejected,
                     "detail": outcome.detail,
                     "problems": [{"row": r, "reason": t, "status": s} for r, t, s in problems],
-                    "unused_columns": unused,
-                    "preview": shown.drop("_parse_error").to_dicts(),
+                    "unused_columns": [idnumber.mask_text(u) for u in unused],
+                    "matches_pattern": matched,
+                    "preview": shown.to_dicts(),
                 },
                 ensure_ascii=False,
                 default=str,
@@ -131,7 +146,12 @@ def preview(
         table.add_row(column, esc(where), esc(how), esc(need))
     out.print(table)
     if unused:
-        out.print(f"未使用的源列：{esc('、'.join(unused))}")
+        out.print(f"未使用的源列：{esc(idnumber.mask_text('、'.join(unused)))}")
+    if not matched:
+        out.print(
+            f"[yellow]注意：文件名 {esc(file.name)} 不符合映射的 file.pattern "
+            f"“{esc(m.file.pattern)}”，crosscheck ingest --files 不会读取它[/]"
+        )
     view = Table(
         "行", *[c for c in source.columns if c != "updated_at"], title=f"前 {shown.height} 行"
     )
@@ -146,10 +166,16 @@ def preview(
         )
     out.print(view)
     flagged = sum(1 for *_, s in problems if s == "flagged")
-    out.print(
-        f"数据质量检查：共 {frame.height:,} 行，可载入 {outcome.loaded:,} 行，"
-        f"拒收 {outcome.rejected:,} 行，标记 {flagged:,} 行（载入并列出）"
-    )
+    if refused:
+        out.print(
+            f"数据质量检查：共 {frame.height:,} 行，其中有问题的行 拒收 {outcome.rejected:,}、"
+            f"标记 {flagged:,}（两者都计入 {source.max_failure_rate:.0%} 的拒收阈值）"
+        )
+    else:
+        out.print(
+            f"数据质量检查：共 {frame.height:,} 行，将载入 {outcome.loaded:,} 行"
+            f"（其中标记 {flagged:,} 行：载入并列出），拒收 {outcome.rejected:,} 行"
+        )
     if problems:
         listed = Table("行", "问题", "处理", title="有问题的行（行号为源文件中的行）")
         for r, reason, status in problems[:30]:

@@ -52,13 +52,19 @@ class GateResult:
 
     def unknown_text(self, labels: dict[str, str] | None = None) -> str:
         """The values loaded verbatim that the rules read as "other", in Chinese."""
+        from crosscheck.idnumber import mask_text
+
         parts = []
         for column, values in sorted(self.unknown.items()):
             shown = "、".join(
-                f"“{v[:20]}”×{n:,}" for v, n in sorted(values.items(), key=lambda x: -x[1])[:5]
+                f"“{mask_text(v[:20])}”×{n:,}"
+                for v, n in sorted(values.items(), key=lambda x: -x[1])[:5]
             )
             more = f" 等 {len(values)} 种" if len(values) > 5 else ""
-            parts.append(f"{name(column, labels)} 有未知取值 {shown}{more}（按“其他”处理，已载入）")
+            parts.append(
+                f"{name(column, labels)} 有规则不认识的取值 {shown}{more}"
+                "（原样载入，规则按“其他”看待）"
+            )
         return "；".join(parts)
 
 
@@ -77,6 +83,19 @@ def _context(root: Path) -> Any:
 
 def gx_root() -> Path:
     return home_dir() / "gx"
+
+
+def _unparsed(error: str, labels: dict[str, str] | None) -> str:
+    """``_parse_error`` in Chinese: each column (the source's beside it) and the text
+    that could not be read as its type, ID numbers masked."""
+    from crosscheck.idnumber import mask_text
+    from crosscheck.world.schema import PARSE_SEPARATOR
+
+    parts = []
+    for item in error.split(PARSE_SEPARATOR):
+        column, _, text = item.partition("=")
+        parts.append(f"{name(column, labels)} 的“{mask_text(text)}”")
+    return "、".join(parts)
 
 
 def name(column: str, labels: dict[str, str] | None = None) -> str:
@@ -209,11 +228,19 @@ def run(
             target = flagged if reason.startswith(FLAG) else bad
             for u in unexpected:
                 text = (
-                    reason + "、".join(name(c, labels) for c in str(u["_parse_error"]).split(","))
+                    reason + _unparsed(str(u["_parse_error"]), labels)
                     if reason == PARSE
                     else reason
                 )
                 target[int(u["_seq"])].append(text.removeprefix(FLAG))
+    for seq, reasons_ in bad.items():  # a value that could not be read is not "missing"
+        unread = " ".join(r for r in reasons_ if r.startswith(PARSE))
+        if unread:
+            bad[seq] = [
+                r
+                for r in reasons_
+                if not (r.startswith("缺少必填字段 ") and r.removeprefix("缺少必填字段 ") in unread)
+            ]
     result.bad, result.flagged = dict(bad), dict(flagged)
     return result
 

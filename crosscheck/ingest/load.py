@@ -385,7 +385,7 @@ def _merge(
         warehouse.drop_lookup_indexes(con, source.name)
     empty = not con.execute(f'SELECT 1 FROM "{source.name}" LIMIT 1').fetchall()
     if not empty:
-        removed += _delete_changed(con, source)
+        _delete_changed(con, source)  # changed rows: deleted here, loaded again below
     # person-keyed registries are stored in ID-number order: the lookup indexes build
     # several times faster from sorted keys, and a lookup's rows sit together. The
     # pension register also keeps its blocking key (region + birth date), indexed.

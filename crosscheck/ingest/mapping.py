@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import unicodedata
 from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from crosscheck.errors import CrosscheckError
+from crosscheck.idnumber import mask_text
 from crosscheck.ingest.sources import ALL_SOURCES, Source
 from crosscheck.validation import describe, read_yaml
 from crosscheck.world import schema
@@ -34,6 +37,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+ENCODINGS = {"gbk": "gb18030", "gb2312": "gb18030", "cp936": "gb18030", "utf8": "utf-8"}
+
+
 class FileSpec(_Strict):
     pattern: str = Field(min_length=1)  # glob in the folder; sorted by name = load order
     format: Literal["csv", "xlsx"] | None = None  # default: from the file's suffix
@@ -41,6 +47,19 @@ class FileSpec(_Strict):
     delimiter: str = Field(",", min_length=1, max_length=1)
     skip_rows: int = Field(0, ge=0, le=100)  # rows above the header row
     sheet: str | int = 0  # xlsx: the sheet's name or its index from 0
+
+    @field_validator("encoding", mode="before")
+    @classmethod
+    def _encoding_names(cls, v: Any) -> Any:  # GBK, GB2312, UTF8 … as people write them
+        if isinstance(v, str):
+            key = v.strip().lower().replace("_", "-")
+            return ENCODINGS.get(key, key)
+        return v
+
+    @field_validator("sheet", mode="before")
+    @classmethod
+    def _sheet_index(cls, v: Any) -> Any:  # the YAML text "0" is the first sheet
+        return int(v) if isinstance(v, str) and v.isdigit() else v
 
 
 class ColumnSpec(_Strict):
@@ -62,6 +81,19 @@ class ColumnSpec(_Strict):
     @classmethod
     def _one_format(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
+
+    @field_validator("format")
+    @classmethod
+    def _strptime_formats(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and not v:
+            raise ValueError("format 不能为空：应为 strptime 格式（如 %Y%m%d）或 excel")
+        for f in v or []:
+            if f != "excel" and "%" not in f:
+                raise ValueError(
+                    f"日期格式“{f}”应为 strptime 写法（如 %Y%m%d、%Y-%m-%d、%Y年%m月%d日）"
+                    "或 excel（Excel 日期序号）"
+                )
+        return v
 
     @field_validator("value", mode="before")
     @classmethod
@@ -153,12 +185,19 @@ def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
     return []
 
 
+def _as_text(text: str) -> Any:
+    return yaml.load(text, Loader=yaml.BaseLoader)  # BaseLoader builds no objects
+
+
 def load_mapping(path: Path) -> Mapping:
     """A mapping file, strictly validated: an unknown key, a field the contract does not
     have or a required field left out is a :class:`MappingError` naming file and key."""
-    raw, _ = read_yaml(path, "映射文件", MappingError)
+    # every scalar read as the text written: a code 01 stays "01" (YAML would read 1),
+    # 010 stays "010" (YAML would read 8); pydantic turns "2" into a number where one
+    # is wanted
+    raw, _ = read_yaml(path, "映射文件", MappingError, load=_as_text)
     if not isinstance(raw, dict):
-        raise MappingError(f"{path}：映射文件应为键值映射（YAML mapping）")
+        raise MappingError(f"{path}：映射文件应为键值对（如 source: … / file: … / columns: …）")
     try:
         mapping = Mapping.model_validate(raw)
     except ValidationError as exc:
@@ -185,15 +224,23 @@ def _rows(path: Path, spec: FileSpec) -> tuple[list[str], list[list[Any]], int]:
 
         try:
             book = CalamineWorkbook.from_path(str(path))
-            sheet = (
-                book.get_sheet_by_name(spec.sheet)
-                if isinstance(spec.sheet, str)
-                else book.get_sheet_by_index(spec.sheet)
-            )
         except Exception:  # calamine's own error types, in English
             raise MappingError(
-                f"{path.name}：无法读取 Excel 文件或找不到工作表 {spec.sheet}（已损坏或不是 .xlsx）"
+                f"{path.name}：无法读取 Excel 文件（已损坏、被加密或不是 .xlsx）"
             ) from None
+        names = list(book.sheet_names)
+        if (isinstance(spec.sheet, str) and spec.sheet not in names) or (
+            isinstance(spec.sheet, int) and spec.sheet >= len(names)
+        ):
+            raise MappingError(
+                f"{path.name}：没有 file.sheet 所指的工作表“{spec.sheet}”；"
+                f"工作簿中的工作表：{'、'.join(names)}（也可写序号，0 为第一张）"
+            )
+        sheet = (
+            book.get_sheet_by_name(spec.sheet)
+            if isinstance(spec.sheet, str)
+            else book.get_sheet_by_index(spec.sheet)
+        )
         rows = [list(r) for r in sheet.to_python(skip_empty_area=False)]
     else:
         raw = path.read_bytes()
@@ -207,7 +254,8 @@ def _rows(path: Path, spec: FileSpec) -> tuple[list[str], list[list[Any]], int]:
                 continue
         if text is None:
             raise MappingError(
-                f"{path.name}：不是映射文件所写的 {spec.encoding} 编码"
+                f"{path.name}：无法按映射的 file.encoding: {spec.encoding} 解码"
+                "（GBK/GB2312 导出请写 gb18030；不确定时写 auto：先试 UTF-8，再试 GB18030）"
                 if spec.encoding != "auto"
                 else f"{path.name}：编码既不是 UTF-8 也不是 GB18030"
             )
@@ -224,8 +272,13 @@ def _rows(path: Path, spec: FileSpec) -> tuple[list[str], list[list[Any]], int]:
         raise MappingError(
             f"{path.name}：文件只有 {len(rows)} 行，找不到表头（skip_rows: {spec.skip_rows}）"
         )
-    header = [cell_text(c) or "" for c in rows[spec.skip_rows]]
+    header = [_header_text(c) for c in rows[spec.skip_rows]]
     return header, rows[spec.skip_rows + 1 :], spec.skip_rows + 2
+
+
+def _header_text(value: Any) -> str:
+    """A header as it is compared: NFKC (full- and half-width brackets alike), no spaces."""
+    return "".join(unicodedata.normalize("NFKC", cell_text(value) or "").split())
 
 
 def cell_text(value: Any) -> str | None:
@@ -265,19 +318,39 @@ def _date(text: str | None, formats: list[str], with_time: bool) -> str | None:
     return text
 
 
+def _letter(index: int) -> str:
+    """0 → A, 26 → AA: the column as a spreadsheet names it."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 def check_columns(mapping: Mapping, path: Path, mapping_path: Path, header: list[str]) -> None:
     """Every column the mapping names is in the file — else one message naming the
     mapping file, the key, the column and the columns the file has."""
-    present = set(header)
     for target, spec in mapping.spec.items():
         for column in [spec.column] if spec.column else spec.columns or []:
-            if column in present:
+            key = _header_text(column)
+            where = [i for i, h in enumerate(header) if h == key]
+            if len(where) > 1:  # which one is meant cannot be told
+                letters = "、".join(_letter(i) for i in where)
+                raise MappingError(
+                    f"{mapping_path}：columns.{target} 指向的列“{column}”在文件 {path.name} 中"
+                    f"出现了 {len(where)} 次（第 {letters} 列）：请让源系统导出时改名，或只保留一列"
+                )
+            if where:
                 continue
-            hint = difflib.get_close_matches(column, header, n=1)
+            hint = difflib.get_close_matches(key, header, n=1)
+            listed = mask_text("、".join(h for h in header if h))
             raise MappingError(
                 f"{mapping_path}：columns.{target} 指向的列“{column}”不在文件 {path.name} 中"
-                + (f"（是否应为 “{hint[0]}”？）" if hint else "")
-                + f"。文件的列：{'、'.join(h for h in header if h)}"
+                + (f"（是否应为 “{mask_text(hint[0])}”？）" if hint else "")
+                + f"。文件第 {mapping.file.skip_rows + 1} 行（表头，file.skip_rows: "
+                f"{mapping.file.skip_rows}）的列：{listed}"
+                "（表头不在这一行时，请调整 file.skip_rows）"
             )
 
 
@@ -288,6 +361,9 @@ def read(mapping: Mapping, path: Path, mapping_path: Path) -> pl.DataFrame:
     header, rows, first = _rows(path, mapping.file)
     check_columns(mapping, path, mapping_path, header)
     index = {h: i for i, h in enumerate(header) if h}
+    for named in mapping.spec.values():  # the mapping's names as the header is compared
+        for column in [named.column] if named.column else named.columns or []:
+            index.setdefault(column, index[_header_text(column)])
     keep = [
         (first + n, row) for n, row in enumerate(rows) if any(cell_text(c) is not None for c in row)
     ]

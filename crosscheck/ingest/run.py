@@ -361,6 +361,7 @@ def from_files(
             continue
         same = [(s.file, s.sha256) for s in stamps[: len(held)]] == [(f, h) for f, h, _, _ in held]
         extra = len(stamps) - len(paths)  # the mapping's stamp is not a file to read
+        remapped = bool(extra and held and held[0][1] != stamps[0].sha256)
         new = max(len(held) - extra, 0) if held and same and not source.snapshot else 0
         labels = mapped[name][1].labels if name in mapped else None
 
@@ -410,6 +411,9 @@ def from_files(
                 labels=labels,
                 files=stamps,
             )
+            if remapped and outcome.status == "loaded":
+                note = f"映射文件 {mapped[name][0].name} 已变更：全部文件按新映射重新读取"
+                outcome.detail = "；".join(x for x in (note, outcome.detail) if x)
             if new and outcome.status == "loaded":
                 fresh = [s.file for s in stamps[len(stamps) - len(paths) + new :]]
                 added = "、".join(fresh[:3])

@@ -56,8 +56,13 @@ SOURCES = {
             "record_key",
             ("record_key", "id_number", "school_name", "study_mode"),
             known_values={
+                "level": (
+                    *("专科", "本科", "硕士研究生", "博士研究生", "技师学院高级工班"),
+                    *("技师学院预备技师班", "特殊教育院校职业类", "技师学院中级工班"),
+                    "中等职业教育",
+                ),
                 "study_mode": ("全日制", "非全日制"),
-                "status": ("enrolled", "graduated", "withdrawn", "在读", "毕业", "退学"),
+                "status": ("enrolled", "graduated", "withdrawn", "在读", "在籍", "毕业", "退学"),
             },
             ordered=(("enrolled_on", "graduated_on"),),
         ),

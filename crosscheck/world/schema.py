@@ -51,7 +51,13 @@ REGISTRIES = [
         ("id_number", S, "ID number"),
         ("name", S, "name"),
         ("school_name", S, "school"),
-        ("school_code", S, "school code (province digits first)"),
+        (
+            "school_code",
+            S,
+            "school code: a national 学校标识码 (41 + province digits, e.g. 4121010140) or a "
+            "code leading with the province digits; read for the province when "
+            "school_province is empty",
+        ),
         ("school_province", S, "2-digit province of the school"),
         (
             "level",
@@ -63,7 +69,12 @@ REGISTRIES = [
         ("enrolled_on", D, "enrolment date"),
         ("graduated_on", D, "graduation date, actual or expected"),
         ("graduation_expected", B, "true while the graduation date is in the future"),
-        ("status", S, "enrolled / graduated / withdrawn (在读 / 毕业 / 退学; 退学 never counts)"),
+        (
+            "status",
+            S,
+            "enrolled / graduated / withdrawn, or as sent: 在读 or 在籍 / 毕业 / 退学 "
+            "(退学 never counts; any other value is not counted)",
+        ),
         ("updated_at", TS, "last change"),
     ),
     _t(
@@ -86,12 +97,18 @@ REGISTRIES = [
         ("record_key", S, "the source's key"),
         ("id_number", S, "ID number of the person"),
         ("name", S, "name"),
-        ("role", S, "operator / legal_representative / investor / supervisor (监事: not counted)"),
+        (
+            "role",
+            S,
+            "operator / legal_representative / investor / supervisor, or as sent: "
+            "经营者 / 个体工商户经营者 / 法定代表人 / 投资人 / 股东 / 监事 "
+            "(监事 and any other role: not counted)",
+        ),
         ("entity_name", S, "the business"),
         ("credit_code", S, "its unified social credit code"),
         ("entity_type", S, "个体工商户 / 企业"),
         ("established_on", D, "licence date"),
-        ("status", S, "active / deregistered"),
+        ("status", S, "active / deregistered / revoked (存续 / 在业 / 注销 / 吊销 as sent)"),
         ("deregistered_on", D, "deregistration date"),
         ("updated_at", TS, "last change"),
     ),
@@ -429,11 +446,15 @@ def conform(path: str, df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+PARSE_SEPARATOR = "\x1f"  # between the columns of ``_parse_error`` (text may hold commas)
+
+
 def from_text(path: str, df: pl.DataFrame, *, strict: bool = True) -> pl.DataFrame:
     """A frame read from CSV (all columns text) with the table's types restored.
 
     ``strict=False`` never raises on a bad value: it is parsed as null and the
-    frame gains ``_parse_error``, naming the columns that could not be read (null
+    frame gains ``_parse_error``, naming the columns that could not be read with the
+    text sent (``column=text``, separated by :data:`PARSE_SEPARATOR`; null
     when the row is fine), so that the gate can quarantine the row with a reason.
     """
     exprs = []
@@ -466,11 +487,13 @@ def from_text(path: str, df: pl.DataFrame, *, strict: bool = True) -> pl.DataFra
     raw = df.select(
         [pl.col(c).cast(pl.String).str.strip_chars().alias(c) for c, _, _ in BY_PATH[path].columns]
     )
-    broken = [
-        pl.when(raw[c].is_not_null() & (raw[c] != "") & parsed[c].is_null()).then(pl.lit(c))
+    broken = [  # "column=the text as sent" (at most 40 characters), one per column
+        pl.when(raw[c].is_not_null() & (raw[c] != "") & parsed[c].is_null()).then(
+            pl.lit(c + "=") + raw[c].str.slice(0, 40)
+        )
         for c, _, _ in BY_PATH[path].columns
     ]
     errors = pl.select(
-        pl.concat_str(broken, separator=",", ignore_nulls=True).alias("_parse_error")
+        pl.concat_str(broken, separator=PARSE_SEPARATOR, ignore_nulls=True).alias("_parse_error")
     )
     return parsed.with_columns(errors["_parse_error"].replace("", None))
