@@ -644,6 +644,12 @@ def test_cli_ingest_shows_each_sources_retries(world: Path, tmp_path: Path) -> N
     con.close()
     retried = {o["source"]: o["retries"] for o in json.loads(summary)}
     assert sum(retried.values()) > 0
+    from crosscheck import labels
+
+    lines = result.stdout.splitlines()
     for source, n in retried.items():  # each source's row shows its own count
-        row = next(line for line in result.stdout.splitlines() if source in line)
+        # the row's first line holds the source's Chinese name, its code is below
+        at = next(i for i, line in enumerate(lines) if source in line)
+        row = lines[at - 1]
+        assert labels.source(source) in row
         assert f"│ {n:,}" in row or f"│ {n:,}（" in row, row
