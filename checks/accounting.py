@@ -261,4 +261,36 @@ def describe(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFram
         con.unregister("_acc_frame")
     info = pl.from_arrow(table)
     assert isinstance(info, pl.DataFrame)
-    return frame.join(info, on="class_id", how="left")
+    return frame.join(info, on="class_id", how="left").join(
+        decided(con, frame["class_id"].to_list()), on="class_id", how="left"
+    )
+
+
+def decided(con: duckdb.DuckDBPyConnection, class_ids: list[str]) -> pl.DataFrame:
+    """Per class, the dismissals and overrides in force that the table follows, as the
+    核查说明 says them: "班级人数超过上限 经审核准予例外（王科长，2026-12-01：理由）"."""
+    from crosscheck.decisions import KINDS
+    from crosscheck.idnumber import mask
+    from crosscheck.rules import RULES
+
+    rows = con.execute(
+        """SELECT f.class_id, f.id_number, f.rule_code, o.kind, o.official, o.decided_at,
+                  o.reason
+           FROM overrides o JOIN findings f USING (finding_id)
+           WHERE list_contains($ids, f.class_id)
+           ORDER BY f.class_id, f.id_number NULLS FIRST, f.rule_code""",
+        {"ids": class_ids},
+    ).fetchall()
+    notes: dict[str, list[str]] = {}
+    for class_id, number, code, kind, who, when, why in rows:
+        title = RULES[code].title if code in RULES else code
+        whose = f"{mask(number)} " if number else ""
+        notes.setdefault(class_id, []).append(
+            f"{whose}{title} 经审核{KINDS[kind]}（{who}，{when:%Y-%m-%d}"
+            + (f"：{why}" if why else "")
+            + "）"
+        )
+    return pl.DataFrame(
+        {"class_id": list(notes), "decided": ["；".join(v) for v in notes.values()]},
+        schema={"class_id": pl.String, "decided": pl.String},
+    )

@@ -201,6 +201,12 @@ def attach_readonly(path: Path, *, draft_class: str | None = None) -> duckdb.Duc
             )
         else:
             con.execute(f'CREATE VIEW "{table}" AS FROM wh."{table}"')
+    # the warehouse's own views (the decisions in force): read there, on its findings
+    for (view,) in con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE database_name = 'wh' AND NOT internal "
+        "AND schema_name = 'main'"
+    ).fetchall():
+        con.execute(f'CREATE VIEW "{view}" AS FROM wh."{view}"')
     return con
 
 

@@ -19,6 +19,7 @@ import duckdb
 
 from crosscheck import idnumber
 from crosscheck.checks import runner
+from crosscheck.decisions import KINDS
 from crosscheck.evidence import describe, scrub
 from crosscheck.policy.loader import label as policy_label
 from crosscheck.rules import RULES, SEVERITY_LABELS
@@ -40,6 +41,9 @@ class Finding:
     clause: str | None
     match_level: str | None
     evidence: dict[str, Any]
+    finding_id: str | None = None
+    # a dismissal or override in force (crosscheck.decisions): shown, no longer counted
+    decision: dict[str, Any] | None = None
 
     @property
     def title(self) -> str:
@@ -125,10 +129,12 @@ def collect(con: duckdb.DuckDBPyConnection, class_id: str, stage: str, as_of: dt
     rows = con.execute(
         """
         SELECT f.stage, f.id_number, r.name, f.rule_code, f.severity, f.policy_id, f.clause,
-               f.match_level, CAST(f.evidence AS VARCHAR)
+               f.match_level, CAST(f.evidence AS VARCHAR), o.kind, o.official, o.decided_at,
+               o.reason, f.finding_id
         FROM findings f
         LEFT JOIN (SELECT id_number, min(name) AS name FROM roster_entries
                    WHERE class_id = $class GROUP BY id_number) r USING (id_number)
+        LEFT JOIN overrides o USING (finding_id)
         WHERE f.class_id = $class AND f.resolved_at IS NULL AND list_contains($stages, f.stage)
         ORDER BY f.id_number NULLS FIRST, f.rule_code""",
         {"class": class_id, "stages": stages},
@@ -144,8 +150,14 @@ def collect(con: duckdb.DuckDBPyConnection, class_id: str, stage: str, as_of: dt
             clause=clause,
             match_level=level,
             evidence=scrub(json.loads(ev)),
+            finding_id=fid,
+            decision=(
+                {"kind": kind, "label": KINDS[kind], "by": by, "at": at, "reason": why}
+                if kind
+                else None
+            ),
         )
-        for s, i, n, code, sev, pid, clause, level, ev in rows
+        for s, i, n, code, sev, pid, clause, level, ev, kind, by, at, why, fid in rows
     ]
     people = con.execute(
         "SELECT min(seq), id_number, min(name), min(roster_no) FROM roster_entries "
@@ -153,10 +165,14 @@ def collect(con: duckdb.DuckDBPyConnection, class_id: str, stage: str, as_of: dt
         [class_id],
     ).fetchall()
     raw_ids = [r[1] for r in rows]
+    # a dismissed or overridden finding is shown with its decision, and counts for nothing
+    standing = [f for f in findings if f.decision is None]
     trainees = []
     for seq, number, name, roster_no in people:
         masked = idnumber.mask(number)
-        own = [f for f, i in zip(findings, raw_ids, strict=True) if i == number]
+        own = [
+            f for f, i in zip(findings, raw_ids, strict=True) if i == number and f.decision is None
+        ]
         trainees.append(
             Trainee(
                 int(seq),
@@ -179,8 +195,8 @@ def collect(con: duckdb.DuckDBPyConnection, class_id: str, stage: str, as_of: dt
     info = dict(zip(keys, info_row[0], strict=True)) if info_row else {}
     if info:
         info["policy_label"] = policy_label(info["policy_id"])
-    class_level = {f.severity for f in findings if f.id_masked is None}
-    everyone = {f.severity for f in findings}
+    class_level = {f.severity for f in standing if f.id_masked is None}
+    everyone = {f.severity for f in standing}
     if stage == "payout":  # excluded people are simply not paid: the class still is
         result = "reject" if "block" in class_level else verdict(everyone - {"exclude", "deduct"})
     else:

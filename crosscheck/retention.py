@@ -9,7 +9,7 @@ the cut-off the operator gives.
 
 What is removed, per class: the roster (names, ID numbers, phones), attendance,
 exam results, drop-outs, materials review, acceptance of a person, objections to
-the notice, certification subsidies, identity links and overrides of a person's
+the notice, certification subsidies, identity links and decisions on a person's
 findings. What is kept: the class, its payments (no personal data), its
 class-level findings, its person-level findings without the person (``PURGED-n``
 in place of the ID, evidence replaced), and in ``purged_classes`` its trainee
@@ -148,10 +148,9 @@ def purge(
             {"before": before, "run_id": run_id},
         )
         scope = "class_id IN (SELECT class_id FROM _purge_classes)"
-        con.execute(
-            f"""DELETE FROM overrides WHERE finding_id IN (
-                    SELECT finding_id FROM findings WHERE {scope} AND id_number IS NOT NULL)"""
-        )
+        # the decisions on a trainee's findings hold the person's evidence: they go with it
+        # (the append-only log's one exception is the retention period's end)
+        con.execute(f"DELETE FROM decisions WHERE {scope} AND id_number IS NOT NULL")
         for table in PERSONAL:
             con.execute(f"DELETE FROM {table} WHERE {scope}")
         con.execute(f"DELETE FROM completion_acceptance WHERE {scope} AND id_number IS NOT NULL")

@@ -97,6 +97,8 @@ def note(row: dict[str, Any], rate: int | None = 0) -> str:
         parts.append(reason(row) + "，暂不拨付")
     if rate is None:
         parts.append("无法确定补贴标准（无证书记录、专业未核准），未计入金额")
+    if row.get("decided"):  # dismissals and overrides the table follows
+        parts.append(str(row["decided"]))
     return "；".join(parts)
 
 

@@ -82,6 +82,7 @@ def _register() -> None:
         calendar_cmd,
         check_cmd,
         db_cmd,
+        decide_cmd,
         demo,
         id_cmd,
         ingest_cmd,
@@ -106,6 +107,7 @@ def _register() -> None:
     app.add_typer(check_cmd.check_app, name="check")
     app.add_typer(check_cmd.findings_app, name="findings")
     app.add_typer(links_cmd.app, name="links")
+    app.add_typer(decide_cmd.app, name="review")
     app.command("eval")(check_cmd.eval_)
     app.command("notice")(review_cmd.notice)
     app.add_typer(roster_cmd.app, name="roster")

@@ -263,6 +263,14 @@ def _show(result: Review, as_json: bool) -> None:
         )
         # the sentence a person reads; the JSON itself is in --json and the workbook
         out.print(f"    证据：{esc(f.text)}", soft_wrap=True, style="dim")
+        if f.decision:  # lifted: shown, no longer counted
+            d = f.decision
+            out.print(
+                f"    [green]经审核{d['label']}[/]（{esc(d['by'])}，{d['at']:%Y-%m-%d}"
+                + (f"，理由：{esc(d['reason'])}" if d["reason"] else "")
+                + "）：不再计入结论",
+                soft_wrap=True,
+            )
     if result.roster_problems:
         table = Table(
             "行", "字段", "问题", title="花名册中无法读取的字段（已留空，该学员照常核查）"

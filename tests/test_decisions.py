@@ -1,0 +1,236 @@
+"""Decisions on findings (issue 15, first part): an official confirms, dismisses or
+overrides; the verdict and the 补贴核算表 follow; a dismissal stays on the next night
+with the same evidence and reopens with new evidence. Cases built from POLICY.md with
+the casebook, in a real warehouse file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from crosscheck import decisions, warehouse
+from crosscheck.casebook import build, model
+from crosscheck.casebook.run import load_rows
+from crosscheck.checks import accounting, review, runner
+from crosscheck.decisions import DecisionError
+from tests.conftest import run_cli
+
+
+def _case(text: str) -> tuple[model.Case, build.Built]:
+    case = model.Case.model_validate(yaml.safe_load(text))
+    return case, build.build(case)
+
+
+def _warehouse(tmp_path: Path, built: build.Built) -> duckdb.DuckDBPyConnection:
+    con = warehouse.connect(tmp_path / "w.duckdb", create=True)
+    load_rows(con, built)
+    runner.run_stages(con, ["identity", "opening", "payout"], "night-1", as_of=built.as_of)
+    return con
+
+
+def _open(con: duckdb.DuckDBPyConnection, rule: str) -> str:
+    ((finding_id,),) = con.execute(
+        "SELECT finding_id FROM findings WHERE rule_code = ? AND resolved_at IS NULL", [rule]
+    ).fetchall()
+    return str(finding_id)
+
+
+TOO_LARGE = """
+name: a Fushun class of 51 trainees
+cites: POLICY.md CLASS_TOO_LARGE (block; 原则上, overridable); 001 §5(二)
+class: {policy: fushun-2023, opening: 2024-09-02}
+trainees: [{copies: 51}]
+expect: {opening: [CLASS_TOO_LARGE=block]}
+"""
+
+
+def test_an_override_of_an_overridable_limit_lets_the_class_through(tmp_path: Path) -> None:
+    """CLASS_TOO_LARGE at 51 ("原则上每班最多不超过50人"): overridden with a reason, the
+    class is approved and payable, the finding still shown with the decision."""
+    _, built = _case(TOO_LARGE)
+    con = _warehouse(tmp_path, built)
+    before = review.collect(con, "CMAIN", "opening", built.as_of)
+    assert before.verdict == "reject"
+    table = accounting.compute(con, built.as_of).to_dicts()
+    assert not next(r for r in table if r["class_id"] == "CMAIN")["payable"]
+    finding = _open(con, "CLASS_TOO_LARGE")
+    done = decisions.decide(
+        con,
+        finding[:12],
+        "准予例外",
+        "王科长",
+        "同批报名学员已全部到位，经局务会同意扩至 51 人",
+        ["局务会纪要.pdf"],
+    )
+    assert done["kind"] == "override"
+    assert done["attachments"] == ["局务会纪要.pdf"]
+    after = review.collect(con, "CMAIN", "opening", built.as_of)
+    assert after.verdict == "approve"
+    (shown,) = [f for f in after.findings if f.rule_code == "CLASS_TOO_LARGE"]
+    assert shown.decision is not None
+    assert shown.decision["label"] == "准予例外"
+    assert shown.decision["by"] == "王科长"
+    row = next(
+        r for r in accounting.compute(con, built.as_of).to_dicts() if r["class_id"] == "CMAIN"
+    )
+    assert row["payable"]
+    assert row["subsidised"] == 51
+    assert decisions.queue(con) == []  # nothing waits
+    # the 核算表 says why it pays, on its 核查说明 sheet
+    import openpyxl
+
+    from crosscheck.reports import accounting as sheet
+
+    path = tmp_path / "补贴核算表.xlsx"
+    sheet.write(path, accounting.describe(con, accounting.compute(con, built.as_of)))
+    notes = openpyxl.load_workbook(path)["核查说明"]
+    text = " ".join(str(c.value) for r in notes.iter_rows() for c in r if c.value)
+    assert "班级人数超过上限 经审核准予例外（王科长，" in text
+    assert "经局务会同意扩至 51 人" in text
+
+
+def test_a_limit_that_is_not_in_principle_cannot_be_overridden(tmp_path: Path) -> None:
+    _, built = _case("""
+name: a graduate who worked before the course
+cites: POLICY.md PRIOR_EMPLOYMENT (block, not overridable)
+class: {policy: fushun-2023, opening: 2025-03-10}
+trainees: [{because: [PRIOR_EMPLOYMENT]}]
+expect: {opening: [PRIOR_EMPLOYMENT=block]}
+""")
+    con = _warehouse(tmp_path, built)
+    finding = _open(con, "PRIOR_EMPLOYMENT")
+    with pytest.raises(DecisionError, match="不能准予例外") as refused:
+        decisions.decide(con, finding, "override", "王科长", "学员家庭困难")
+    assert "驳回" in str(refused.value)  # what to do instead
+    with pytest.raises(DecisionError, match="须写明理由"):
+        decisions.decide(con, finding, "dismiss", "王科长", "  ")
+    with pytest.raises(DecisionError, match="审核人"):
+        decisions.decide(con, finding, "confirm", "")
+    assert con.execute("SELECT count(*) FROM decisions").fetchall() == [(0,)]
+
+
+def test_a_dismissal_holds_while_the_evidence_does_and_reopens_on_a_new_record(
+    tmp_path: Path,
+) -> None:
+    """Dismissed on a proof (the contribution was the employer's error): the next night
+    with the same data keeps it dismissed; a new contribution record changes the
+    evidence, and the finding is open again, blocking, with its history saying so."""
+    _, built = _case("""
+name: a graduate with one contribution month before the course
+cites: POLICY.md PRIOR_EMPLOYMENT (block); reading 7
+class: {policy: fushun-2023, opening: 2025-03-10}
+trainees: [{pension: [{start: 2024-08}]}]
+expect: {opening: [PRIOR_EMPLOYMENT=block]}
+""")
+    con = _warehouse(tmp_path, built)
+    finding = _open(con, "PRIOR_EMPLOYMENT")
+    decisions.decide(
+        con, finding, "驳回", "李审核", "单位误报，已见社保中心更正证明", ["社保更正证明.jpg"]
+    )
+    assert review.collect(con, "CMAIN", "opening", built.as_of).verdict == "approve"
+    runner.run_stages(con, ["identity", "opening", "payout"], "night-2", as_of=built.as_of)
+    assert decisions.status(con, finding) == "已驳回"
+    assert review.collect(con, "CMAIN", "opening", built.as_of).verdict == "approve"
+    assert decisions.queue(con) == []
+    # a new contribution record: the evidence is no longer what was dismissed
+    (person,) = con.execute("SELECT DISTINCT id_number FROM roster_entries").fetchall()[0]
+    con.execute(
+        """INSERT INTO pension_contributions (record_key, id_number, name, scheme, city_code,
+               month_from, month_to, _source)
+           VALUES ('PE-NEW', ?, NULL, '城镇企业职工基本养老保险', '2104', DATE '2024-11-01',
+                   DATE '2024-12-01', 'case')""",
+        [person],
+    )
+    con.execute("UPDATE pension_contributions SET id_block = substr(id_number, 1, 14)")
+    runner.run_stages(con, ["identity", "opening", "payout"], "night-3", as_of=built.as_of)
+    assert decisions.status(con, finding) == "证据已变化，重新待审核"
+    assert review.collect(con, "CMAIN", "opening", built.as_of).verdict == "reject"
+    (waiting,) = decisions.queue(con)
+    assert waiting["finding_id"] == finding
+    assert waiting["status"] == "证据已变化，重新待审核"
+    (record,) = decisions.history(con, finding)
+    assert record["evidence_changed"]
+    assert "PE-NEW" not in json.dumps(record["evidence_as_decided"])
+
+
+def test_a_confirmation_stands_and_a_later_decision_supersedes(tmp_path: Path) -> None:
+    _, built = _case(TOO_LARGE)
+    con = _warehouse(tmp_path, built)
+    finding = _open(con, "CLASS_TOO_LARGE")
+    decisions.decide(con, finding, "确认", "王科长", now=dt.datetime(2026, 12, 1, 9, 0))
+    assert review.collect(con, "CMAIN", "opening", built.as_of).verdict == "reject"
+    assert decisions.queue(con) == []  # decided: not waiting
+    decisions.decide(
+        con, finding, "准予例外", "赵处长", "复议同意", now=dt.datetime(2026, 12, 2, 9, 0)
+    )
+    assert review.collect(con, "CMAIN", "opening", built.as_of).verdict == "approve"
+    kinds = [d["kind"] for d in decisions.history(con, finding)]
+    assert kinds == ["confirm", "override"]  # append-only: both kept, the later in force
+
+
+def test_review_cli_lists_decides_and_shows_history(tmp_path: Path, home: Path) -> None:
+    _, built = _case(TOO_LARGE)
+    con = _warehouse(tmp_path, built)
+    finding = _open(con, "CLASS_TOO_LARGE")
+    con.close()
+    db = str(tmp_path / "w.duckdb")
+    listed = run_cli("review", "list", "--db", db, home=home, columns="200")
+    assert listed.returncode == 0, listed.stderr
+    assert finding[:12] in listed.stdout
+    assert "班级人数超过上限" in listed.stdout
+    assert "待审核" in listed.stdout
+    refused = run_cli(
+        "review",
+        "decide",
+        finding[:12],
+        "--kind",
+        "准予例外",
+        "--by",
+        "王科长",
+        "--db",
+        db,
+        home=home,
+    )
+    assert refused.returncode == 2
+    assert "须写明理由" in refused.stderr
+    done = run_cli(
+        "review",
+        "decide",
+        finding[:12],
+        "--kind",
+        "准予例外",
+        "--by",
+        "王科长",
+        "--reason",
+        "经局务会同意",
+        "--attachment",
+        "纪要.pdf",
+        "--db",
+        db,
+        home=home,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "准予例外" in done.stdout
+    shown = run_cli("review", "history", finding[:12], "--json", "--db", db, home=home)
+    answer = json.loads(shown.stdout)
+    assert answer["status"] == "已准予例外"
+    assert answer["decisions"][0]["attachments"] == ["纪要.pdf"]
+    opening = run_cli(
+        "check",
+        "opening",
+        "--class",
+        "CMAIN",
+        "--as-of",
+        str(built.as_of),
+        "--db",
+        db,
+        home=home,
+        columns="200",
+    )
+    assert opening.returncode == 0, opening.stdout + opening.stderr  # approved
+    assert "经审核准予例外" in opening.stdout
