@@ -86,6 +86,15 @@ def write_class(path: Path, detail: dict[str, Any], *, on: dt.date | None = None
     return path
 
 
+def _decided(decision: dict[str, Any] | None) -> str:
+    """A dismissal or override in force, as the workbook says it after the evidence."""
+    if not decision:
+        return ""
+    why = f"，理由：{decision['reason']}" if decision.get("reason") else ""
+    who = f"{decision['by']}，{decision['at']:%Y-%m-%d}"
+    return f"（经审核{decision['label']}：{who}{why}；不再计入结论）"
+
+
 def write_review(path: Path, result: Review) -> Path:
     """A review's verdict: the trainees with their verdicts, then every finding."""
     from crosscheck.checks.review import VERDICT_LABELS
@@ -129,7 +138,7 @@ def write_review(path: Path, result: Review) -> Path:
     findings = [
         f.__dict__
         | {
-            "evidence_text": f.text,
+            "evidence_text": f.text + _decided(f.decision),
             "evidence": json.dumps(f.evidence, ensure_ascii=False, default=str),
         }
         for f in result.findings

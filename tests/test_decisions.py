@@ -234,3 +234,23 @@ def test_review_cli_lists_decides_and_shows_history(tmp_path: Path, home: Path) 
     )
     assert opening.returncode == 0, opening.stdout + opening.stderr  # approved
     assert "经审核准予例外" in opening.stdout
+    assert "其中 1 个经审核不再计入" in opening.stdout
+    workbook = tmp_path / "审核结论.xlsx"
+    run_cli(
+        "check",
+        "opening",
+        "--class",
+        "CMAIN",
+        "--as-of",
+        str(built.as_of),
+        "--db",
+        db,
+        "--xlsx",
+        str(workbook),
+        home=home,
+    )
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(workbook)["问题清单"]
+    text = " ".join(str(c.value) for r in sheet.iter_rows() for c in r if c.value)
+    assert "经审核准予例外：王科长" in text

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape as esc
-from rich.table import Table
+from rich.table import Column, Table
 
 from crosscheck import warehouse
 from crosscheck.cli import out
@@ -53,7 +53,7 @@ def list_(
         "问题",
         "处理",
         "状态",
-        "证据",
+        Column("证据", overflow="fold"),
         title=f"待审核的问题（{len(rows)} 个）"
         if not include_decided
         else f"问题（{len(rows)} 个）",

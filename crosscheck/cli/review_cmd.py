@@ -243,11 +243,13 @@ def _show(result: Review, as_json: bool) -> None:
         out.print_json(json.dumps(result.to_json(), ensure_ascii=False, default=str))
         return
     flagged = sum(t.verdict != "approve" for t in result.trainees)
+    lifted = sum(f.decision is not None for f in result.findings)
     stage = "开班审核" if result.stage == "opening" else "补贴核算复核"
     out.print(
         f"班级 {esc(result.class_id)}（{esc(result.info.get('policy_label') or '—')}）{stage}结论："
-        f"[bold]{VERDICT_LABELS[result.verdict]}[/]（{len(result.findings)} 个问题，"
-        f"{flagged}/{len(result.trainees)} 名学员有问题）"
+        f"[bold]{VERDICT_LABELS[result.verdict]}[/]（{len(result.findings)} 个问题"
+        + (f"，其中 {lifted} 个经审核不再计入" if lifted else "")
+        + f"，{flagged}/{len(result.trainees)} 名学员有问题）"
     )
     colours = {"block": "red", "exclude": "magenta", "review": "yellow", "deduct": "cyan"}
     for f in result.findings:
