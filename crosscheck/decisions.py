@@ -79,19 +79,30 @@ def find(con: duckdb.DuckDBPyConnection, key: str) -> Finding:
 
 
 def overridable(finding: Finding) -> bool:
-    """Whether the policy lets an official override this finding ("原则上"). For
-    MAJOR_NOT_APPROVED only when the major is approved and only the cap on the
-    number of majors fails (POLICY.md)."""
+    """Whether the policy lets an official override this finding ("原则上": the rule, or
+    the limit behind it, is marked overridable in the policy file). Where a rule
+    checks several limits, only when the one that fails is overridable (POLICY.md):
+    MAJOR_NOT_APPROVED when the major is approved and only the cap on majors fails;
+    HOURS_OUT_OF_RANGE not when the practice share (Zhengning's 70 %) fails."""
     from crosscheck import policy
 
     try:
-        rule = policy.get(finding.policy_id).rules.get(finding.rule_code)
+        chosen = policy.get(finding.policy_id)
     except CrosscheckError:
         return False
+    rule = chosen.rules.get(finding.rule_code)
+    evidence = json.loads(finding.evidence)
+    if finding.rule_code == "MAJOR_NOT_APPROVED":
+        cap = chosen.class_rules.max_majors_per_institution
+        in_principle = (rule is not None and rule.overridable) or bool(cap and cap.overridable)
+        return in_principle and bool(evidence.get("approved"))
     if rule is None or not rule.overridable:
         return False
-    if finding.rule_code == "MAJOR_NOT_APPROVED":
-        return bool(json.loads(finding.evidence).get("approved"))
+    if finding.rule_code == "HOURS_OUT_OF_RANGE":
+        share = chosen.class_rules.min_practice_share
+        total, practice = evidence.get("hours_total"), evidence.get("practice") or 0
+        if share is not None and total and practice < total * float(share.value):
+            return False  # the theory:practice 3:7 is no "原则上"
     return True
 
 

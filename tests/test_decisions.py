@@ -254,3 +254,76 @@ def test_review_cli_lists_decides_and_shows_history(tmp_path: Path, home: Path) 
     sheet = openpyxl.load_workbook(workbook)["问题清单"]
     text = " ".join(str(c.value) for r in sheet.iter_rows() for c in r if c.value)
     assert "经审核准予例外：王科长" in text
+
+
+SHENYANG_FOURTH_MAJOR = """
+name: a Shenyang institution's fourth major in filing order
+cites: POLICY.md MAJOR_NOT_APPROVED (overridable when only the 3-major limit fails); 000 §1(二)
+class: {policy: shenyang-2022, opening: 2022-06-01, major: {name: 物联网应用}}
+others:
+  - label: A
+    class: {policy: shenyang-2022, opening: 2022-03-01, filed: 2022-02-15, major: {name: 大数据开发}}
+  - label: B
+    class: {policy: shenyang-2022, opening: 2022-03-16, filed: 2022-03-01, major: {name: 软件系统操作}}
+  - label: C
+    class: {policy: shenyang-2022, opening: 2022-04-01, filed: 2022-03-18, major: {name: 数字新媒体制作}}
+expect: {opening: [MAJOR_NOT_APPROVED=block]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "rule", "allowed"),
+    [
+        # Shenyang's cap of 3 majors is "原则上" (its parameter is overridable)
+        (SHENYANG_FOURTH_MAJOR, "MAJOR_NOT_APPROVED", True),
+        # a major the directory never approved is no limit to waive
+        (
+            """
+name: a Fushun major that is not approved
+cites: POLICY.md MAJOR_NOT_APPROVED (block)
+class: {policy: fushun-2023, opening: 2024-09-02, major: {approved: false}}
+expect: {opening: [MAJOR_NOT_APPROVED=block]}
+""",
+            "MAJOR_NOT_APPROVED",
+            False,
+        ),
+        # Zhengning's category minimum is "原则上"; its 70 % practice is not
+        (
+            """
+name: a Zhengning category D class below its minimum hours
+cites: POLICY.md HOURS_OUT_OF_RANGE (Zhengning's category minimums overridable)
+class:
+  policy: zhengning-2022
+  opening: 2022-03-01
+  category: D
+  hours_total: 79
+  hours_practice: 60
+  major: {category: D, required_hours: 80}
+expect: {opening: [HOURS_OUT_OF_RANGE=block]}
+""",
+            "HOURS_OUT_OF_RANGE",
+            True,
+        ),
+        (
+            """
+name: Zhengning practice just under 70 percent
+cites: POLICY.md line 114 (practice at least 70 %; not overridable)
+class: {policy: zhengning-2022, opening: 2022-03-01, hours_total: 200, hours_practice: 139}
+expect: {opening: [HOURS_OUT_OF_RANGE=block]}
+""",
+            "HOURS_OUT_OF_RANGE",
+            False,
+        ),
+    ],
+)
+def test_what_may_be_overridden_is_what_the_notice_writes_in_principle(
+    tmp_path: Path, text: str, rule: str, allowed: bool
+) -> None:
+    _, built = _case(text)
+    con = _warehouse(tmp_path, built)
+    ((finding,),) = con.execute(
+        "SELECT finding_id FROM findings WHERE rule_code = ? AND class_id = 'CMAIN' "
+        "AND resolved_at IS NULL",
+        [rule],
+    ).fetchall()
+    assert decisions.overridable(decisions.find(con, finding)) is allowed
