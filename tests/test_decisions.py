@@ -220,23 +220,8 @@ def test_review_cli_lists_decides_and_shows_history(tmp_path: Path, home: Path) 
     answer = json.loads(shown.stdout)
     assert answer["status"] == "已准予例外"
     assert answer["decisions"][0]["attachments"] == ["纪要.pdf"]
-    opening = run_cli(
-        "check",
-        "opening",
-        "--class",
-        "CMAIN",
-        "--as-of",
-        str(built.as_of),
-        "--db",
-        db,
-        home=home,
-        columns="200",
-    )
-    assert opening.returncode == 0, opening.stdout + opening.stderr  # approved
-    assert "经审核准予例外" in opening.stdout
-    assert "其中 1 个经审核不再计入" in opening.stdout
     workbook = tmp_path / "审核结论.xlsx"
-    run_cli(
+    opening = run_cli(
         "check",
         "opening",
         "--class",
@@ -248,7 +233,11 @@ def test_review_cli_lists_decides_and_shows_history(tmp_path: Path, home: Path) 
         "--xlsx",
         str(workbook),
         home=home,
+        columns="200",
     )
+    assert opening.returncode == 0, opening.stdout + opening.stderr  # approved
+    assert "经审核准予例外" in opening.stdout
+    assert "其中 1 个经审核不再计入" in opening.stdout
     import openpyxl
 
     sheet = openpyxl.load_workbook(workbook)["问题清单"]
@@ -262,11 +251,14 @@ cites: POLICY.md MAJOR_NOT_APPROVED (overridable when only the 3-major limit fai
 class: {policy: shenyang-2022, opening: 2022-06-01, major: {name: 物联网应用}}
 others:
   - label: A
-    class: {policy: shenyang-2022, opening: 2022-03-01, filed: 2022-02-15, major: {name: 大数据开发}}
+    class: {policy: shenyang-2022, opening: 2022-03-01, filed: 2022-02-15,
+            major: {name: 大数据开发}}
   - label: B
-    class: {policy: shenyang-2022, opening: 2022-03-16, filed: 2022-03-01, major: {name: 软件系统操作}}
+    class: {policy: shenyang-2022, opening: 2022-03-16, filed: 2022-03-01,
+            major: {name: 软件系统操作}}
   - label: C
-    class: {policy: shenyang-2022, opening: 2022-04-01, filed: 2022-03-18, major: {name: 数字新媒体制作}}
+    class: {policy: shenyang-2022, opening: 2022-04-01, filed: 2022-03-18,
+            major: {name: 数字新媒体制作}}
 expect: {opening: [MAJOR_NOT_APPROVED=block]}
 """
 
