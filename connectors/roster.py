@@ -136,7 +136,7 @@ def _cells(path: Path) -> tuple[list[list[Any]], int]:
     raise RosterFileError(f"{path.name}：不支持的文件类型 {suffix}（应为 .xlsx 或 .csv）")
 
 
-def _column_letter(index: int) -> str:
+def column_letter(index: int) -> str:
     """0 → A, 25 → Z, 26 → AA: the column as a spreadsheet names it."""
     letters = ""
     index += 1
@@ -213,7 +213,7 @@ def read(
         by_field.setdefault(f, []).append(j)
     for f, where in by_field.items():
         if len(where) > 1:  # which one is right cannot be told: the whole file waits
-            letters = "、".join(_column_letter(j) for j in where)
+            letters = "、".join(column_letter(j) for j in where)
             roster.problems.append(
                 Problem(
                     name,

@@ -193,9 +193,13 @@ def status(con: duckdb.DuckDBPyConnection, finding_id: str) -> str:
     rows = con.execute(
         "SELECT kind, evidence_changed FROM decisions_latest WHERE finding_id = ?", [finding_id]
     ).fetchall()
-    if not rows:
+    return _state(*rows[0]) if rows else _state(None, None)
+
+
+def _state(kind: str | None, changed: bool | None) -> str:
+    """A finding's state from its latest decision and whether its evidence changed."""
+    if kind is None:
         return "待审核"
-    kind, changed = rows[0]
     if changed and kind in LIFTING:
         return "证据已变化，重新待审核"
     return "已" + KINDS[kind]
@@ -230,9 +234,6 @@ def queue(
     ).fetchall()
     out = []
     for r in rows:
-        state = "待审核"
-        if r[8] is not None:
-            state = "证据已变化，重新待审核" if r[9] and r[8] in LIFTING else "已" + KINDS[r[8]]
         out.append(
             {
                 "finding_id": r[0],
@@ -243,7 +244,7 @@ def queue(
                 "policy_id": r[5],
                 "first_seen_at": r[6],
                 "evidence": json.loads(r[7]),
-                "status": state,
+                "status": _state(r[8], r[9]),
                 "decided_by": r[10],
                 "decided_at": r[11],
             }

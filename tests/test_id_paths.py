@@ -48,6 +48,7 @@ from typer.testing import CliRunner
 
 from crosscheck import idnumber, warehouse
 from crosscheck.casebook import build, model
+from crosscheck.ingest.sources import SOURCES
 from crosscheck.world import rosters, schema
 
 OPENING = dt.date(2024, 10, 8)
@@ -71,15 +72,7 @@ KINDS = {"x": True, "digit": False}  # does the check character read X
 # how the bulk roster export (operations/roster_entries) sends a number typed loosely
 SHAPES = ("raw_only", "id_only", "both")
 # the registries that hold person IDs, and the record each trainee has in them
-REGISTRIES = (
-    "household_registration",
-    "student_status",
-    "pension_contributions",
-    "business_licences",
-    "training_records",
-    "dishonesty_list",
-    "provincial_training_system",
-)
+REGISTRIES = tuple(name for name, source in SOURCES.items() if source.id_column)
 LINKED = REGISTRIES[:-1]  # those with a ``links`` row (the provincial system has none)
 # pulled over HTTP (the others, if any, from their files): on this world a pull of
 # every registry costs about as much as one

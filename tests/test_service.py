@@ -134,6 +134,17 @@ def test_on_demand_check_matches_the_cli_and_is_audited(
     assert not FULL_ID.search("\n".join(log))
 
 
+def _upload(url: str, name: str, content: bytes, data: dict[str, Any]) -> httpx.Response:
+    """A roster and its filing sent to the upload endpoint, as the /review page does."""
+    return httpx.post(
+        url + "/api/opening-check",
+        headers=REVIEWER,
+        files={"roster": (name, content)},
+        data=data,
+        timeout=30,
+    )
+
+
 def _filing(row: dict[str, Any], class_id: str) -> dict[str, Any]:
     """A new class's filing (开班备案) modelled on a class of the world."""
     return {
@@ -162,23 +173,19 @@ def test_uploaded_roster_is_checked_as_a_draft(service: tuple[str, dict[str, Pat
         if not read(roster).fatal:
             break
     filing = _filing(row, "NEW1")
-    answer = httpx.post(
-        url + "/api/opening-check",
-        headers=REVIEWER,
-        files={"roster": (roster.name, roster.read_bytes())},
-        data={"filing": json.dumps(filing), "as_of": SMALL_AS_OF},
-        timeout=30,
+    answer = _upload(
+        url, roster.name, roster.read_bytes(), {"filing": json.dumps(filing), "as_of": SMALL_AS_OF}
     )
     assert answer.status_code == 200, answer.text
     data = answer.json()
     assert data["class_id"] == "NEW1"
     assert data["class"]["policy_id"] == "fushun-2023"  # chosen from region and date
     assert len(data["trainees"]) > 0
-    bad = httpx.post(
-        url + "/api/opening-check",
-        headers=REVIEWER,
-        files={"roster": (roster.name, roster.read_bytes())},
-        data={"filing": json.dumps({**filing, "planned_start": "2024-02-30"})},
+    bad = _upload(
+        url,
+        roster.name,
+        roster.read_bytes(),
+        {"filing": json.dumps({**filing, "planned_start": "2024-02-30"})},
     )
     assert bad.status_code == 422
     assert "开班备案信息" in bad.json()["detail"]
@@ -213,12 +220,8 @@ def test_an_uploaded_roster_with_bad_rows_is_reviewed_not_refused(
     sheet.write_row(4, 0, [4, name_a, "女", a, "2024-06-30"])  # row 2 again
     book.close()
     filing = _filing(row, "NEW2")
-    answer = httpx.post(
-        url + "/api/opening-check",
-        headers=REVIEWER,
-        files={"roster": (path.name, path.read_bytes())},
-        data={"filing": json.dumps(filing), "as_of": SMALL_AS_OF},
-        timeout=30,
+    answer = _upload(
+        url, path.name, path.read_bytes(), {"filing": json.dumps(filing), "as_of": SMALL_AS_OF}
     )
     assert answer.status_code == 200, answer.text
     data = answer.json()
@@ -294,31 +297,14 @@ def test_uploads_leave_nothing_behind_and_have_limits(
     temp = Path(tempfile.gettempdir())
     before = set(temp.glob("crosscheck-upload-*"))
     for name in (roster.name, "../../../etc/evil.xlsx", "..xlsx.xlsx"):
-        answer = httpx.post(
-            url + "/api/opening-check",
-            headers=REVIEWER,
-            files={"roster": (name, roster.read_bytes())},
-            data={"filing": filing},
-            timeout=30,
-        )
+        answer = _upload(url, name, roster.read_bytes(), {"filing": filing})
         assert answer.status_code in (200, 422), answer.text
     assert set(temp.glob("crosscheck-upload-*")) == before
     assert not Path("/etc/evil.xlsx").exists()
-    wrong = httpx.post(
-        url + "/api/opening-check",
-        headers=REVIEWER,
-        files={"roster": ("roster.exe", b"MZ")},
-        data={"filing": filing},
-    )
+    wrong = _upload(url, "roster.exe", b"MZ", {"filing": filing})
     assert wrong.status_code == 422
     assert ".xlsx" in wrong.json()["detail"]
-    huge = httpx.post(
-        url + "/api/opening-check",
-        headers=REVIEWER,
-        files={"roster": ("big.xlsx", b"0" * (11 * 1024 * 1024))},
-        data={"filing": filing},
-        timeout=30,
-    )
+    huge = _upload(url, "big.xlsx", b"0" * (11 * 1024 * 1024), {"filing": filing})
     assert huge.status_code == 413
     assert "上限" in huge.json()["detail"]
 

@@ -22,6 +22,7 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from crosscheck.connectors.roster import column_letter
 from crosscheck.errors import CrosscheckError
 from crosscheck.idnumber import mask_text
 from crosscheck.ingest.sources import ALL_SOURCES, Source
@@ -216,8 +217,11 @@ def files(mapping: Mapping, folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob(mapping.file.pattern) if p.is_file())
 
 
-def _rows(path: Path, spec: FileSpec) -> tuple[list[str], list[list[Any]], int]:
-    """(header, data rows, the file's row number of the first data row)."""
+def _rows(
+    path: Path, spec: FileSpec, limit: int | None = None
+) -> tuple[list[str], list[list[Any]], int]:
+    """(header, data rows, the file's row number of the first data row); with ``limit``
+    only the file's first rows are read (the header, before a load starts)."""
     kind = spec.format or {".xlsx": "xlsx", ".xlsm": "xlsx"}.get(path.suffix.lower(), "csv")
     if kind == "xlsx":
         from python_calamine import CalamineWorkbook
@@ -241,9 +245,13 @@ def _rows(path: Path, spec: FileSpec) -> tuple[list[str], list[list[Any]], int]:
             if isinstance(spec.sheet, str)
             else book.get_sheet_by_index(spec.sheet)
         )
-        rows = [list(r) for r in sheet.to_python(skip_empty_area=False)]
+        rows = [list(r) for r in sheet.to_python(skip_empty_area=False, nrows=limit)]
     else:
-        raw = path.read_bytes()
+        if limit is None:
+            raw = path.read_bytes()
+        else:
+            with path.open("rb") as handle:
+                raw = b"".join(handle.readline() for _ in range(limit))
         encodings = ("utf-8-sig", "gb18030") if spec.encoding == "auto" else (spec.encoding,)
         text = None
         for encoding in encodings:
@@ -318,16 +326,6 @@ def _date(text: str | None, formats: list[str], with_time: bool) -> str | None:
     return text
 
 
-def _letter(index: int) -> str:
-    """0 → A, 26 → AA: the column as a spreadsheet names it."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
-
-
 def check_columns(mapping: Mapping, path: Path, mapping_path: Path, header: list[str]) -> None:
     """Every column the mapping names is in the file — else one message naming the
     mapping file, the key, the column and the columns the file has."""
@@ -336,7 +334,7 @@ def check_columns(mapping: Mapping, path: Path, mapping_path: Path, header: list
             key = _header_text(column)
             where = [i for i, h in enumerate(header) if h == key]
             if len(where) > 1:  # which one is meant cannot be told
-                letters = "、".join(_letter(i) for i in where)
+                letters = "、".join(column_letter(i) for i in where)
                 raise MappingError(
                     f"{mapping_path}：columns.{target} 指向的列“{column}”在文件 {path.name} 中"
                     f"出现了 {len(where)} 次（第 {letters} 列）：请让源系统导出时改名，或只保留一列"
@@ -402,4 +400,5 @@ def read(mapping: Mapping, path: Path, mapping_path: Path) -> pl.DataFrame:
 
 
 def header_of(mapping: Mapping, path: Path) -> list[str]:
-    return _rows(path, mapping.file)[0]
+    """The header row of an extract, reading no further than it."""
+    return _rows(path, mapping.file, limit=mapping.file.skip_rows + 1)[0]

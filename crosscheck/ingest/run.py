@@ -242,9 +242,8 @@ def _read_file(path: Path, source: Source, *, strict: bool = True) -> pl.DataFra
     table = source.path or f"registries/{source.name}"
     if path.suffix == ".parquet":
         frame = pl.read_parquet(path)
-        have = present(path, source, frame.columns)
-        frame = frame.with_columns([pl.lit(None).alias(c) for c in source.columns if c not in have])
-        return schema.conform(table, frame)
+        present(path, source, frame.columns)  # a required column missing: refused
+        return schema.conform(table, frame)  # an optional one: empty
     if path.suffix == ".xlsx":
         from python_calamine import CalamineWorkbook
 
@@ -347,7 +346,8 @@ def from_files(
             continue
         previous = state(con, name)
         held = _loaded_files(con, name) if previous and previous["last_status"] == "loaded" else []
-        stamps = _stamps(folder, paths, {f: (h, n, t) for f, h, n, t in held})
+        known = {f: (h, n, t) for f, h, n, t in held}
+        stamps = [_stamp(folder, p, known) for p in paths]
         if name in mapped:  # a changed mapping reads every file anew
             map_path, m = mapped[name]
             rules = hashlib.sha256(m.model_dump_json().encode()).hexdigest()
@@ -431,9 +431,3 @@ def from_files(
         outcomes.append(outcome)
     _finish_run(con, run_id, outcomes)
     return run_id, outcomes
-
-
-def _stamps(
-    folder: Path, paths: list[Path], known: dict[str, tuple[str, int, int]]
-) -> list[FileStamp]:
-    return [_stamp(folder, p, known) for p in paths]
