@@ -323,6 +323,9 @@ def _notes_sheet(
         for part in _parts(row):
             i += 1
             rate = part.get("rate_fen")
+            said = note(row, rate) or "—"
+            # a wrapped note (a decision, why a class waits) makes its row as tall as it
+            ws.set_row(r, 15 * max(lines(said, 50), lines(str(row["institution"]), 24)))
             _write_values(
                 ws,
                 r,
@@ -334,7 +337,7 @@ def _notes_sheet(
                     (part["subsidised"], f["cell"]),
                     (part["other_excluded"], f["cell"]),
                     ("拨付" if row["payable"] else "暂不拨付", f["cell"]),
-                    (note(row, rate) or "—", f["wrap"]),
+                    (said, f["wrap"]),
                 ],
             )
             r += 1

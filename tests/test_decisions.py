@@ -92,6 +92,9 @@ def test_an_override_of_an_overridable_limit_lets_the_class_through(tmp_path: Pa
     text = " ".join(str(c.value) for r in notes.iter_rows() for c in r if c.value)
     assert "班级人数超过上限 经审核准予例外（王科长，" in text
     assert "经局务会同意扩至 51 人" in text
+    # the note wraps: its row is as tall as its lines (a 15-point row hid the second)
+    (row,) = [r for r in notes.iter_rows() if any("经审核" in str(c.value) for c in r)]
+    assert (notes.row_dimensions[row[0].row].height or 15) > 15
 
 
 def test_a_limit_that_is_not_in_principle_cannot_be_overridden(tmp_path: Path) -> None:
