@@ -137,6 +137,10 @@ def _people(con: duckdb.DuckDBPyConnection) -> None:
         SELECT r.class_id, r.id_number,
                CASE {order}
                     WHEN bool_or(f.severity IN ('block', 'exclude') AND f.rule_code NOT IN ({skip}))
+                    THEN 'other_excluded'
+                    -- an appeal not yet decided holds the trainee's payment (issue 15)
+                    WHEN r.id_number IN (SELECT id_number FROM appeals_open a
+                                         WHERE a.class_id = r.class_id)
                     THEN 'other_excluded' END AS excluded,
                bool_or(f.rule_code = 'OWN_GRADUATE') AS own_graduate,
                list(DISTINCT f.rule_code ORDER BY f.rule_code)
@@ -268,8 +272,9 @@ def describe(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFram
 
 def decided(con: duckdb.DuckDBPyConnection, class_ids: list[str]) -> pl.DataFrame:
     """Per class, the dismissals and overrides in force that the table follows, as the
-    核查说明 says them: "班级人数超过上限 经审核准予例外（王科长，2026-12-01：理由）"."""
-    from crosscheck.decisions import KINDS
+    核查说明 says them: "班级人数超过上限 经审核准予例外（王科长，2026-12-01：理由）",
+    and the appeals waiting for a second reviewer (the trainee's payment held)."""
+    from crosscheck.decisions import KINDS, PARTIES
     from crosscheck.idnumber import mask
     from crosscheck.rules import RULES
 
@@ -278,13 +283,24 @@ def decided(con: duckdb.DuckDBPyConnection, class_ids: list[str]) -> pl.DataFram
                   o.reason
            FROM overrides o JOIN findings f USING (finding_id)
            WHERE list_contains($ids, f.class_id)
-           ORDER BY f.class_id, f.id_number NULLS FIRST, f.rule_code""",
+           UNION ALL
+           SELECT class_id, id_number, rule_code, 'appeal:' || party, recorded_by,
+                  recorded_at, grounds
+           FROM appeals_open WHERE list_contains($ids, class_id)
+           ORDER BY 1, 2 NULLS FIRST, 3""",
         {"ids": class_ids},
     ).fetchall()
     notes: dict[str, list[str]] = {}
     for class_id, number, code, kind, who, when, why in rows:
         title = RULES[code].title if code in RULES else code
         whose = f"{mask(number)} " if number else ""
+        if kind.startswith("appeal:"):
+            party = PARTIES[kind.split(":", 1)[1]]
+            held = "，暂缓拨付" if number else ""
+            notes.setdefault(class_id, []).append(
+                f"{whose}{title} 有{party}异议待复核{held}（{who} {when:%Y-%m-%d} 登记）"
+            )
+            continue
         notes.setdefault(class_id, []).append(
             f"{whose}{title} 经审核{KINDS[kind]}（{who}，{when:%Y-%m-%d}"
             + (f"：{why}" if why else "")

@@ -41,7 +41,11 @@ def pending_classes(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[str]
 def recheck(
     con: duckdb.DuckDBPyConnection, as_of: dt.date, run_id: str, class_ids: list[str] | None = None
 ) -> dict[str, Any]:
-    """Re-check the pending classes (or the given ones); what was found, what is new."""
+    """Re-check the pending classes (or the given ones); what was found, what is new.
+    The decisions and appeals made on the web since the last run are merged first."""
+    from crosscheck import decisions
+
+    decisions.merge_inbox(con)
     ids = pending_classes(con, as_of) if class_ids is None else class_ids
     if not ids:
         return {"classes": 0, "found": 0, "new": 0, "resolved": 0, "new_by_rule": {}}

@@ -152,7 +152,13 @@ def collect(con: duckdb.DuckDBPyConnection, class_id: str, stage: str, as_of: dt
             evidence=scrub(json.loads(ev)),
             finding_id=fid,
             decision=(
-                {"kind": kind, "label": KINDS[kind], "by": by, "at": at, "reason": why}
+                {
+                    "kind": kind,
+                    "label": KINDS[kind],
+                    "by": by,
+                    "at": at.replace(microsecond=0),
+                    "reason": why,
+                }
                 if kind
                 else None
             ),

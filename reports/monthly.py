@@ -42,6 +42,7 @@ class Filters:
     city: str | None = None  # 4-digit city code
     policy: str | None = None
     province: str | None = None  # 2-digit province code: "全省" of one province
+    scope: str | None = None  # the user's region code prefix: nothing outside it
 
     def where(self, alias: str = "") -> tuple[str, dict[str, Any]]:
         a = f"{alias}." if alias else ""
@@ -55,6 +56,9 @@ class Filters:
         if self.policy:
             clauses.append(f"{a}policy_id = $policy")
             params["policy"] = self.policy
+        if self.scope:
+            clauses.append(f"starts_with({a}region_code, $scope)")
+            params["scope"] = self.scope
         return (" AND " + " AND ".join(clauses)) if clauses else "", params
 
 

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 import yaml
 
@@ -322,3 +323,81 @@ def test_what_may_be_overridden_is_what_the_notice_writes_in_principle(
         [rule],
     ).fetchall()
     assert decisions.overridable(decisions.find(con, finding)) is allowed
+
+
+def test_an_appeal_reopens_a_finding_for_a_second_reviewer_not_the_first(
+    tmp_path: Path,
+) -> None:
+    """Dismissed by 李审核; the institution appeals: the finding is open again
+    (异议待复核), the dismissal no longer in force, 李审核 may not decide it; 赵复核 does,
+    and the appeal is closed by that decision."""
+    _, built = _case("""
+name: a graduate with one contribution month before the course
+cites: POLICY.md PRIOR_EMPLOYMENT (block)
+class: {policy: fushun-2023, opening: 2025-03-10}
+trainees: [{pension: [{start: 2024-08}]}]
+expect: {opening: [PRIOR_EMPLOYMENT=block]}
+""")
+    con = _warehouse(tmp_path, built)
+    finding = _open(con, "PRIOR_EMPLOYMENT")
+    t0 = dt.datetime(2026, 12, 1, 9, 0)
+    decisions.decide(con, finding, "驳回", "李审核", "单位误报", now=t0)
+    assert review.collect(con, "CMAIN", "opening", built.as_of).verdict == "approve"
+    row = decisions.appeal(
+        con, finding, "机构", "学员确曾在职", "王登记", now=t0 + dt.timedelta(hours=1)
+    )
+    assert row["first_reviewer"] == "李审核"
+    assert decisions.status(con, finding) == "异议待复核"
+    (waiting,) = decisions.queue(con)
+    assert waiting["appeal"]["party_label"] == "机构"
+    # the dismissal is not in force while the appeal waits
+    assert review.collect(con, "CMAIN", "opening", built.as_of).verdict == "reject"
+    with pytest.raises(DecisionError, match="已有未决异议"):
+        decisions.appeal(con, finding, "学员", "再次异议", "王登记")
+    with pytest.raises(DecisionError, match="另一位复核人"):
+        decisions.decide(con, finding, "确认", "李审核", now=t0 + dt.timedelta(hours=2))
+    with pytest.raises(DecisionError, match="复核人审核"):
+        decisions.decide(
+            con, finding, "确认", "钱审核", now=t0 + dt.timedelta(hours=2), second_reviewer=False
+        )
+    decisions.decide(con, finding, "确认", "赵复核", now=t0 + dt.timedelta(hours=2))
+    assert decisions.status(con, finding) == "已确认"
+    assert decisions.queue(con) == []
+    (closed,) = decisions.appeals(con, finding)
+    assert not closed["open"]
+    assert review.collect(con, "CMAIN", "opening", built.as_of).verdict == "reject"
+    with pytest.raises(DecisionError, match="机构"):
+        decisions.appeal(con, finding, "培训学校", "x", "王登记")
+
+
+def test_an_open_appeal_holds_the_trainees_payment(tmp_path: Path) -> None:
+    """A trainee counted as subsidised is appealed against (a 公示 objection): held —
+    not subsidised in the batch while the appeal waits, said on the 核查说明."""
+    _, built = _case("""
+name: a Fushun class with a review-only finding on one trainee
+cites: POLICY.md accounting; issue 15 (an open appeal holds the payment)
+class: {policy: fushun-2023, opening: 2024-09-02}
+trainees: [{copies: 3}]
+expect: {opening: []}
+""")
+    con = _warehouse(tmp_path, built)
+    before = next(
+        r for r in accounting.compute(con, built.as_of).to_dicts() if r["class_id"] == "CMAIN"
+    )
+    # any finding on one trainee serves: record one by hand (a review-level finding)
+    (person,) = con.execute("SELECT id_number FROM roster_entries ORDER BY seq LIMIT 1").fetchall()[
+        0
+    ]
+    con.execute(
+        """INSERT INTO findings VALUES ('f-appeal-1', 'opening', 'CMAIN', ?, 'ID_NAME_MISMATCH',
+               'review', 'fushun-2023', 'v', NULL, NULL, '{}', 'r', 'r', now(), now(), NULL)""",
+        [person],
+    )
+    decisions.appeal(con, "f-appeal-1", "学员", "公示名单中姓名有误", "王登记")
+    table = accounting.compute(con, built.as_of)
+    after = next(r for r in table.to_dicts() if r["class_id"] == "CMAIN")
+    assert after["subsidised"] == before["subsidised"] - 1
+    assert after["other_excluded"] == before["other_excluded"] + 1
+    note = accounting.describe(con, table).filter(pl.col("class_id") == "CMAIN")["decided"][0]
+    assert "学员异议待复核，暂缓拨付" in note
+    assert person not in note  # masked

@@ -37,7 +37,6 @@ def service(
     import uvicorn
 
     from crosscheck.service.app import create_app
-    from crosscheck.service.auth import load_tokens
 
     home.mkdir(parents=True, exist_ok=True)
     files = {
@@ -51,7 +50,7 @@ def service(
     # the publisher's pseudonym key travels with the published file (trainee search)
     shutil.copy(small_published["published"].parent / "pseudonym.key", home / "pseudonym.key")
     port = free_port()
-    app = create_app(files["published"], files["snapshot"], load_tokens()[0])
+    app = create_app(files["published"], files["snapshot"])  # no account yet: dev secrets
     server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -126,12 +125,13 @@ def test_on_demand_check_matches_the_cli_and_is_audited(
     assert data["verdict"] == ("reject" if "block" in expected["severity"].to_list() else "review")
     unknown = httpx.post(f"{url}/api/classes/NOPE/opening-check", headers=REVIEWER)
     assert unknown.status_code == 404
-    log = (home / "audit" / "ondemand.jsonl").read_text(encoding="utf-8").splitlines()
-    entry = json.loads(log[-1])
-    assert entry["class_id"] == class_id
-    assert entry["who"] == "开发用审核账号"
-    assert entry["verdict"] == data["verdict"]
-    assert not FULL_ID.search("\n".join(log))
+    from crosscheck import accounts
+
+    entry = accounts.audit_log(action="opening-check")[0]
+    assert entry["object"] == class_id
+    assert entry["who"] == "reviewer-dev"
+    assert json.loads(entry["detail"])["verdict"] == data["verdict"]
+    assert not FULL_ID.search(json.dumps(accounts.audit_log(), ensure_ascii=False))
 
 
 def _upload(url: str, name: str, content: bytes, data: dict[str, Any]) -> httpx.Response:
@@ -309,40 +309,43 @@ def test_uploads_leave_nothing_behind_and_have_limits(
     assert "上限" in huge.json()["detail"]
 
 
-def test_an_empty_or_short_token_grants_nothing(home: Path) -> None:
-    """An empty token granted reviewer access with no header at all; now no header and
-    an empty bearer are always 401, and a token file with an empty, short or built-in
-    token is refused when read (issue 12, item 6)."""
+def test_an_empty_or_short_secret_grants_nothing(home: Path) -> None:
+    """No header, an empty bearer and a short secret are always 401 (issue 12, item 6);
+    a plaintext token file from an older version stops `serve` with what to do."""
     from fastapi.testclient import TestClient
 
-    from crosscheck.errors import CrosscheckError
+    from crosscheck import accounts
     from crosscheck.service.app import create_app
-    from crosscheck.service.auth import Principal, load_tokens
+    from crosscheck.service.auth import Principal
 
     app = create_app(tokens={"": Principal("空", "reviewer")})
     with TestClient(app) as client:
         assert client.get("/api/meta").status_code == 401
         assert client.get("/api/meta", headers={"Authorization": "Bearer "}).status_code == 401
         assert client.get("/api/meta", headers={"Authorization": ""}).status_code == 401
-    home.mkdir(parents=True, exist_ok=True)
-    for token in ("", "   ", "short", "crosscheck-reviewer-dev"):
-        (home / "tokens.json").write_text(
-            json.dumps({token: {"name": "王芳", "role": "reviewer"}}), encoding="utf-8"
-        )
-        with pytest.raises(CrosscheckError, match="令牌"):
-            load_tokens()
+    assert accounts.authenticate("short") is None
+    assert accounts.authenticate("crosscheck-viewer-dev") is not None  # no account yet
+    accounts.add_user("fushun-li", "viewer", "2104")
+    assert accounts.authenticate("crosscheck-viewer-dev") is None  # an account exists
+    from tests.conftest import run_cli
+
+    (home / "tokens.json").write_text('{"x": {"name": "王芳", "role": "viewer"}}')
+    result = run_cli("serve", "--port", str(free_port()), "--web-only", home=home)
+    assert result.returncode == 2, result.stderr
+    assert "明文令牌文件已停用" in result.stderr
+    assert "users add" in result.stderr
 
 
 def test_serve_refuses_the_network_with_built_in_tokens(home: Path) -> None:
-    """`serve --host 0.0.0.0` with the public development tokens would let anyone on
+    """`serve --host 0.0.0.0` with the public development secrets would let anyone on
     the network review classes: refused at once, before anything listens."""
     from tests.conftest import run_cli
 
     port = free_port()
     result = run_cli("serve", "--host", "0.0.0.0", "--port", str(port), "--web-only", home=home)
     assert result.returncode == 2, result.stderr
-    assert "开发令牌" in result.stderr
-    assert "tokens.json" in result.stderr
+    assert "开发" in result.stderr
+    assert "users add" in result.stderr
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
 
@@ -507,8 +510,11 @@ def test_a_reviewer_downloads_a_citys_accounting_table_for_the_month(
     cells = {str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row}
     assert set(classes) <= cells  # every class: to be paid, or on 暂不拨付
     assert not FULL_ID.search(" ".join(cells))
-    log = (home / "audit" / "ondemand.jsonl").read_text(encoding="utf-8").splitlines()
-    assert json.loads(log[-1])["action"] == "payout-accounting"
+    from crosscheck import accounts
+
+    newest = accounts.audit_log(limit=2)
+    assert [e["action"] for e in newest] == ["download", "payout-accounting"]
+    assert newest[0]["object"].startswith("补贴核算表-")  # the file, by name
     none = httpx.get(
         url + "/api/accounting.xlsx", params={"month": "2001-01", "city": city}, headers=REVIEWER
     )

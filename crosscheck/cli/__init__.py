@@ -94,6 +94,7 @@ def _register() -> None:
         roster_cmd,
         serve_cmd,
         source_cmd,
+        users_cmd,
         world_cmd,
     )
 
@@ -108,6 +109,7 @@ def _register() -> None:
     app.add_typer(check_cmd.findings_app, name="findings")
     app.add_typer(links_cmd.app, name="links")
     app.add_typer(decide_cmd.app, name="review")
+    app.add_typer(users_cmd.app, name="users")
     app.command("eval")(check_cmd.eval_)
     app.command("notice")(review_cmd.notice)
     app.add_typer(roster_cmd.app, name="roster")

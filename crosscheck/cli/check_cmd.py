@@ -32,7 +32,10 @@ STAGE_LABELS = {"identity": "身份与花名册", "opening": "开班审核", "pa
 
 
 def _run_all(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[RunSummary]:
+    from crosscheck import decisions
     from crosscheck.checks import runner
+
+    decisions.merge_inbox(con)  # the decisions and appeals made on the web since
 
     run_id = f"check-{dt.datetime.now():%Y%m%dT%H%M%S}"
     return runner.run_stages(con, ["identity", "opening", "payout"], run_id, as_of=as_of)

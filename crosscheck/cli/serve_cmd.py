@@ -214,20 +214,25 @@ def serve(
     """启动网页服务（接口与看板）以及 Prefect 定时任务：每晚 02:00 核查、每月1日月报。"""
     import uvicorn
 
+    from crosscheck import accounts
     from crosscheck.service.app import create_app
-    from crosscheck.service.auth import load_tokens
 
     prefect_environment()
-    tokens, dev = load_tokens()
+    old = home_dir() / "tokens.json"
+    if old.exists():
+        raise CrosscheckError(
+            f"{old}：明文令牌文件已停用（令牌不应以明文保存）。请用 crosscheck users add "
+            "为每位用户建账号（密钥只保存其散列值），然后删除该文件"
+        )
+    dev = not accounts.has_users()
     if not _loopback(host) and dev:
         raise CrosscheckError(
-            f"--host {host} 会让网络上的其他机器访问本服务，但当前使用的是公开的开发令牌"
-            "（crosscheck-viewer-dev / crosscheck-reviewer-dev）：请先在 "
-            f"{home_dir() / 'tokens.json'} 中为每位用户设置各自的令牌（每个至少 16 个字符），"
-            "再在非本机地址上启动"
+            f"--host {host} 会让网络上的其他机器访问本服务，但当前没有任何账号，只能用公开的"
+            "开发密钥（crosscheck-viewer-dev 等）登录：请先用 crosscheck users add "
+            "为每位用户建账号，再在非本机地址上启动"
         )
     config = uvicorn.Config(
-        create_app(tokens=tokens), host=host, port=port, log_level="warning", access_log=False
+        create_app(), host=host, port=port, log_level="warning", access_log=False
     )
     web = uvicorn.Server(config)
     # in a thread, uvicorn leaves signals alone: Ctrl-C / SIGTERM stop everything here
@@ -245,8 +250,9 @@ def serve(
         )
         if dev:
             out.print(
-                "[yellow]使用开发令牌[/]：只读 crosscheck-viewer-dev，审核 crosscheck-reviewer-dev"
-                f"（正式部署请写入 {home_dir() / 'tokens.json'}）"
+                "[yellow]尚无账号，可用开发密钥登录[/]：只读 crosscheck-viewer-dev，"
+                "审核 crosscheck-reviewer-dev，复核 crosscheck-second-dev"
+                "（正式使用请先 crosscheck users add 建账号；建了账号后开发密钥即失效）"
             )
         if web_only:
             while thread.is_alive():

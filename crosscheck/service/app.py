@@ -1,16 +1,22 @@
-"""The web service: the API, the dashboard (中文) and the roster-upload page.
+"""The web service: the API, the dashboard (中文), the roster-upload page, the
+queue of findings waiting for a decision and the audit log.
 
-Every ``/api`` endpoint needs ``Authorization: Bearer <token>``. The viewer
-role reads the published snapshot (masked ID numbers only); the reviewer role
-may also run on-demand checks, which read the warehouse snapshot and write
-nothing but the audit log. Pages are static HTML with their own JavaScript (no
-CDN: the machines are offline).
+Every ``/api`` endpoint needs a signed-in user: the login page's session cookie, or
+``Authorization: Bearer <secret>`` (``crosscheck.accounts``). A user sees only their
+scope (a province, a city or a county): lists are narrowed to it, and a class, a
+city or a download outside it is refused with 403. The viewer role reads the
+published snapshot (masked ID numbers only); the reviewer may also run on-demand
+checks, draw up the 补贴核算表 and 公示, record appeals and decide on findings; the
+second reviewer also decides on findings under appeal; the admin also reads the
+audit log. Decisions and appeals made here wait in the accounts store's inbox for
+the next run to merge into the warehouse, and count at once in what the service
+computes. Pages are static HTML with their own JavaScript (no CDN: the machines
+are offline).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import json
 import re
 import shutil
@@ -34,19 +40,25 @@ from fastapi import (
     UploadFile,
 )
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from crosscheck import idnumber, labels
+from crosscheck import accounts, idnumber, labels
 from crosscheck.errors import CrosscheckError, month_text
 from crosscheck.evidence import describe, region_name
 from crosscheck.policy.loader import label as policy_label
 from crosscheck.reports import monthly, publish
 from crosscheck.rules import SEVERITY_LABELS
-from crosscheck.service.auth import Principal, load_tokens
+from crosscheck.service.auth import COOKIE, Authenticator, Principal
 from crosscheck.service.ondemand import OnDemand
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -156,23 +168,35 @@ def _freshness(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> dict[str, An
     }
 
 
+def _plain(value: Any) -> Any:
+    """Dates and times as text, as JSON carries them."""
+    return json.loads(json.dumps(value, ensure_ascii=False, default=str))
+
+
 def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
     return json.loads(frame.write_json()) if frame.height else []
+
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def _principal(
     request: Request, authorization: Annotated[str | None, Header()] = None
 ) -> Principal:
-    scheme, _, token = (authorization or "").partition(" ")
-    token = token.strip()
-    found = None
-    if scheme.lower() == "bearer" and token:  # no header, or an empty token: nobody
-        for known, principal in request.app.state.tokens.items():
-            if known and hmac.compare_digest(known.encode(), token.encode()):
-                found = principal
+    auth: Authenticator = request.app.state.auth
+    found = auth.request(request, authorization)
     if found is None:
-        raise HTTPException(401, "未登录或令牌无效", headers={"WWW-Authenticate": "Bearer"})
-    assert isinstance(found, Principal)
+        raise HTTPException(
+            401, "未登录、登录已过期或账号已停用", headers={"WWW-Authenticate": "Bearer"}
+        )
+    # a signed-in browser's cookie goes with any request, a forged form's too: a
+    # change needs the pages' own header as well (a form cannot set one)
+    if (
+        not authorization
+        and request.method not in SAFE_METHODS
+        and request.headers.get("x-crosscheck") != "1"
+    ):
+        raise HTTPException(403, "请求缺少页面标识（X-Crosscheck），已拒绝")
     return found
 
 
@@ -262,23 +286,72 @@ class _TooLarge(Exception):
 
 def _reviewer(who: Annotated[Principal, Depends(_principal)]) -> Principal:
     if not who.may("reviewer"):
-        raise HTTPException(403, "只读账号不能发起核查")
+        raise HTTPException(403, "只读账号不能发起核查或作出审核结论")
+    return who
+
+
+def _admin(who: Annotated[Principal, Depends(_principal)]) -> Principal:
+    if not who.may("admin"):
+        raise HTTPException(403, "只有管理员可以查看审计日志")
     return who
 
 
 Viewer = Annotated[Principal, Depends(_principal)]
 Format = Annotated[str, Query(pattern="^(json|xlsx)$", description="json 或 xlsx")]
 Reviewer = Annotated[Principal, Depends(_reviewer)]
+Admin = Annotated[Principal, Depends(_admin)]
+OUT_OF_SCOPE = "无权查看该地区的数据（超出本账号的范围）"
+
+
+def _within(who: Principal, region: str | None) -> str | None:
+    """The narrower of a requested region prefix and the user's scope; 403 when the
+    two do not overlap (a Fushun user asking for Shenyang)."""
+    region = region or None
+    if region is None:
+        return who.scope or None
+    if region.startswith(who.scope):
+        return region
+    if who.scope.startswith(region):
+        return who.scope
+    raise HTTPException(403, OUT_OF_SCOPE)
+
+
+class Credentials(BaseModel):
+    """The login form: the account (may be left empty) and its secret."""
+
+    account: str = ""
+    secret: str
+
+
+class DecisionIn(BaseModel):
+    """A decision on a finding: 确认 / 驳回 / 准予例外, the reason and the documents seen."""
+
+    kind: str
+    reason: str = ""
+    attachments: list[str] = []
+
+
+class AppealIn(BaseModel):
+    """An appeal received: from the institution (机构) or the trainee (学员)."""
+
+    party: str
+    grounds: str
+    attachments: list[str] = []
 
 
 def create_app(
     published: Path | None = None,
     snapshot: Path | None = None,
     tokens: dict[str, Principal] | None = None,
+    *,
+    session_seconds: float | None = None,
 ) -> FastAPI:
+    """The service on the published files; users from the accounts store (or, for
+    tests, a fixed table of secrets)."""
     published = published or publish.default_path()
     ondemand = OnDemand(snapshot or publish.snapshot_path())
-    table = tokens if tokens is not None else load_tokens()[0]
+    auth = Authenticator(tokens)
+    session_hours = (session_seconds or accounts.SESSION_HOURS * 3600) / 3600
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -295,8 +368,8 @@ def create_app(
         # roster's problems, or the request's invalid fields) — declared so, in place
         # of FastAPI's default 422 schema that only its own validation errors fit
         responses={
-            401: {"model": Problem, "description": "未登录或令牌无效"},
-            403: {"model": Problem, "description": "角色无权执行"},
+            401: {"model": Problem, "description": "未登录、登录已过期或账号已停用"},
+            403: {"model": Problem, "description": "角色无权执行，或超出账号的地区范围"},
             404: {"model": Problem, "description": "没有该对象"},
             413: {"model": Problem, "description": "上传内容过大"},
             422: {"model": Problem, "description": "输入有误"},
@@ -324,7 +397,7 @@ def create_app(
             {"detail": detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None)
         )
 
-    app.state.tokens = table
+    app.state.auth = auth
     app.state.pseudonym = lambda: publish.pseudonym_key(published.parent)
     app.state.ondemand = ondemand  # closed by the lifespan; by hand where none runs
     app.add_middleware(LimitBody, limit=MAX_UPLOAD_BYTES + 64 * 1024)  # + the form's other fields
@@ -346,6 +419,7 @@ def create_app(
         policy: str | None,
         con: duckdb.DuckDBPyConnection,
         province: str | None = None,
+        who: Principal | None = None,
     ) -> monthly.Filters:
         if month is None:
             found = monthly.months(con)
@@ -360,7 +434,31 @@ def create_app(
             raise HTTPException(422, f"省份代码 “{province[:20]}” 应为 2 位数字")
         if city and not re.fullmatch(r"[0-9]{4}", city):
             raise HTTPException(422, f"城市代码 “{city[:20]}” 应为 4 位数字")
-        return monthly.Filters(month, city or None, policy or None, province or None)
+        scope = None
+        if who is not None:
+            _within(who, city or province)  # 403 outside the user's scope
+            scope = who.scope or None
+        return monthly.Filters(month, city or None, policy or None, province or None, scope)
+
+    def region_of(class_id: str) -> str | None:
+        """A published class's region code (None: no such class)."""
+        with snapshot_db() as con:
+            rows = con.execute(
+                "SELECT region_code FROM classes WHERE class_id = $c", {"c": class_id}
+            ).fetchall()
+        return rows[0][0] if rows else None
+
+    def in_scope(who: Principal, class_id: str) -> None:
+        """404 for a class that is not published, 403 for one outside the scope."""
+        region = region_of(class_id)
+        if region is None:
+            raise HTTPException(404, f"没有班级 {class_id}")
+        if not who.sees(region):
+            raise HTTPException(403, OUT_OF_SCOPE)
+
+    def download(who: Principal, what: str, name: str, response: Response) -> Response:
+        accounts.audit(who.name, "download", name, what)
+        return response
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -376,6 +474,68 @@ def create_app(
     def review_page() -> str:
         return (STATIC / "review.html").read_text(encoding="utf-8")
 
+    @app.get("/login", include_in_schema=False)
+    def login_page(next: str | None = None) -> RedirectResponse:
+        """The login form is the dashboard's own (shown to whoever is not signed in)."""
+        target = next if next in ("/queue", "/review", "/audit") else None
+        return RedirectResponse("/" + (f"?next={target}" if target else ""), status_code=303)
+
+    @app.get("/queue", response_class=HTMLResponse, include_in_schema=False)
+    def queue_page() -> str:
+        return (STATIC / "queue.html").read_text(encoding="utf-8")
+
+    @app.get("/audit", response_class=HTMLResponse, include_in_schema=False)
+    def audit_page() -> str:
+        return (STATIC / "audit.html").read_text(encoding="utf-8")
+
+    @app.post("/api/login")
+    def login(body: Credentials, request: Request) -> JSONResponse:
+        """Trade an account's secret for a session (a cookie that expires)."""
+        who = auth.secret(body.secret)
+        account = body.account.strip()
+        if who is None or (account and account != who.name):
+            accounts.audit(account or "?", "login-failed", None, None)
+            raise HTTPException(401, "账号或密钥不正确，或账号已停用")
+        token = auth.login(who, session_hours)
+        accounts.audit(who.name, "login", None, None)
+        answer = JSONResponse(me(who))
+        answer.set_cookie(
+            COOKIE,
+            token,
+            max_age=int(session_hours * 3600),
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+        return answer
+
+    @app.post("/api/logout")
+    def logout(request: Request) -> JSONResponse:
+        token = request.cookies.get(COOKIE)
+        if token:
+            who = auth.request(request, None)
+            auth.logout(token)
+            if who is not None:
+                accounts.audit(who.name, "logout", None, None)
+        answer = JSONResponse({"detail": "已退出"})
+        answer.delete_cookie(COOKIE)
+        return answer
+
+    @app.get("/api/me")
+    def me(who: Viewer) -> dict[str, Any]:
+        return {
+            "user": who.name,
+            "display": who.label,
+            "role": who.role,
+            "role_label": accounts.ROLE_LABELS[who.role],
+            "scope": who.scope,
+            "scope_label": accounts.scope_label(who.scope),
+            "may_review": who.may("reviewer"),
+            "may_second": who.may("second_reviewer"),
+            "may_audit": who.may("admin"),
+            "dev": auth.dev(),
+        }
+
     @app.get("/api/meta")
     def meta(who: Viewer) -> dict[str, Any]:
         from crosscheck import regions
@@ -383,16 +543,18 @@ def create_app(
         with snapshot_db() as con:
             row = con.execute("SELECT published_at, as_of FROM meta").fetchall()[0]
             cities = con.execute(
-                "SELECT DISTINCT city_code, city_name FROM classes ORDER BY 1"
+                "SELECT DISTINCT city_code, city_name FROM classes "
+                "WHERE starts_with(region_code, $s) ORDER BY 1",
+                {"s": who.scope},
             ).fetchall()
             policies = con.execute(
                 "SELECT policy_id, list(DISTINCT substr(city_code, 1, 2) ORDER BY 1) "
-                "FROM classes GROUP BY 1 ORDER BY 1"
+                "FROM classes WHERE starts_with(region_code, $s) GROUP BY 1 ORDER BY 1",
+                {"s": who.scope},
             ).fetchall()
             provinces = sorted({c[:2] for c, _ in cities})
             return {
-                "user": who.name,
-                "role": who.role,
+                **me(who),
                 "published_at": str(row[0]),
                 "as_of": str(row[1]),
                 "months": monthly.months(con),
@@ -416,7 +578,7 @@ def create_app(
         province: str | None = None,
     ) -> dict[str, Any]:
         with snapshot_db() as con:
-            f = filters(month, city, policy, con, province)
+            f = filters(month, city, policy, con, province, who)
             by_city = monthly.summary(con, f, "city_name")
             return {
                 "filters": f.__dict__,
@@ -456,7 +618,7 @@ def create_app(
         """The classes opened or ended in the month under the filters; with ``rule``,
         those of them with an open finding of that rule (a bar of the rule chart)."""
         with snapshot_db() as con:
-            f = filters(month, city, policy, con, province)
+            f = filters(month, city, policy, con, province, who)
             where, params = f.where("c")
             having = ""
             if rule:
@@ -483,6 +645,7 @@ def create_app(
 
     @app.get("/api/classes/{class_id}")
     def class_detail(who: Viewer, class_id: str) -> dict[str, Any]:
+        in_scope(who, class_id)
         with snapshot_db() as con:
             info = pl.from_arrow(
                 con.sql(
@@ -518,9 +681,12 @@ def create_app(
         from crosscheck.reports import findings as findings_report
 
         detail = class_detail(who, class_id)
-        return _workbook(
-            f"核查问题清单-{_safe(class_id)}.xlsx",
-            lambda path: findings_report.write_class(path, detail),
+        name = f"核查问题清单-{_safe(class_id)}.xlsx"
+        return download(
+            who,
+            "班级核查问题清单",
+            name,
+            _workbook(name, lambda path: findings_report.write_class(path, detail)),
         )
 
     @app.get("/api/trainees")
@@ -543,9 +709,10 @@ def create_app(
                 con.sql(
                     "SELECT person_key, any_value(id_masked) AS id_masked, "
                     "any_value(name) AS name, count(DISTINCT class_id) AS classes "
-                    f"FROM trainees WHERE {clause} GROUP BY person_key "
+                    f"FROM trainees WHERE {clause} AND class_id IN (SELECT class_id FROM "
+                    "classes WHERE starts_with(region_code, $scope)) GROUP BY person_key "
                     "ORDER BY name, id_masked LIMIT 50",
-                    params=params,
+                    params=params | {"scope": who.scope},
                 ).to_arrow_table()
             )
             assert isinstance(frame, pl.DataFrame)
@@ -563,16 +730,18 @@ def create_app(
                     "SELECT c.class_id, c.city_name, c.institution, c.major, c.policy_id, "
                     "c.planned_start, c.planned_end, c.status, t.seq, t.name, t.id_masked "
                     "FROM trainees t JOIN classes c USING (class_id) "
-                    "WHERE t.person_key = $k ORDER BY c.planned_start, c.class_id",
-                    params={"k": person_key},
+                    "WHERE t.person_key = $k AND starts_with(c.region_code, $s) "
+                    "ORDER BY c.planned_start, c.class_id",
+                    params={"k": person_key, "s": who.scope},
                 ).to_arrow_table()
             )
             found = pl.from_arrow(
                 con.sql(
                     "SELECT class_id, stage, rule_code, title, severity, policy_id, clause, "
                     "match_level, evidence, first_seen_at FROM findings "
-                    "WHERE person_key = $k ORDER BY class_id, rule_code",
-                    params={"k": person_key},
+                    "WHERE person_key = $k AND class_id IN (SELECT class_id FROM classes "
+                    "WHERE starts_with(region_code, $s)) ORDER BY class_id, rule_code",
+                    params={"k": person_key, "s": who.scope},
                 ).to_arrow_table()
             )
         assert isinstance(classes, pl.DataFrame)
@@ -591,7 +760,8 @@ def create_app(
                         "class_id": f["class_id"],
                         "rule_code": f["rule_code"],
                         "title": f["title"],
-                        "key": record.get("key"),
+                        # another region's class is named only within the scope
+                        "key": record.get("key") if who.sees(record.get("region")) else None,
                         "region": record.get("region"),
                         "region_name": region_name(record.get("region")),
                         "start": record.get("start"),
@@ -622,9 +792,13 @@ def create_app(
         province: str | None = None,
     ) -> Response:
         with snapshot_db() as con:
-            f = filters(month, city, policy, con, province)
-            return _workbook(
-                f"月度报告-{f.month}.xlsx", lambda path: monthly.write_xlsx(con, f, path)
+            f = filters(month, city, policy, con, province, who)
+            name = f"月度报告-{f.month}.xlsx"
+            return download(
+                who,
+                "月度报告",
+                name,
+                _workbook(name, lambda path: monthly.write_xlsx(con, f, path)),
             )
 
     def _city_month(month: str, city: str, who: Principal) -> dict[str, Any]:
@@ -632,11 +806,12 @@ def create_app(
         snapshot as of the published day: table, people, the day, the city's name and
         the last day a class ended."""
         with snapshot_db() as con:
-            f = filters(month, city, None, con)
+            f = filters(month, city, None, con, None, who)
             rows = con.execute(
                 "SELECT class_id, city_name, planned_end FROM classes WHERE city_code = $c "
-                "AND month_ended = $m AND in_accounting ORDER BY class_id",
-                {"c": f.city, "m": f.month},
+                "AND month_ended = $m AND in_accounting AND starts_with(region_code, $s) "
+                "ORDER BY class_id",
+                {"c": f.city, "m": f.month, "s": who.scope},
             ).fetchall()
             day = con.execute("SELECT max(as_of) FROM meta").fetchall()[0][0]
         if not rows:
@@ -668,10 +843,20 @@ def create_app(
 
         done = _city_month(month, city, who)
         unit = office.for_region(f"{city}00").unit
-        return _workbook(
-            f"补贴核算表-{_safe(done['label'])}.xlsx",
-            lambda path: sheet.write(
-                path, done["table"], unit=unit, issued_on=dt.date.today(), batch_id=done["label"]
+        name = f"补贴核算表-{_safe(done['label'])}.xlsx"
+        return download(
+            who,
+            "补贴核算表",
+            name,
+            _workbook(
+                name,
+                lambda path: sheet.write(
+                    path,
+                    done["table"],
+                    unit=unit,
+                    issued_on=dt.date.today(),
+                    batch_id=done["label"],
+                ),
             ),
         )
 
@@ -712,9 +897,12 @@ def create_app(
         except CrosscheckError as exc:  # e.g. a year whose holidays are not yet known
             raise HTTPException(422, str(exc)) from exc
         where = office.for_region(f"{city}00")
-        return _workbook(
-            f"公示名单-{_safe(done['label'])}.xlsx",
-            lambda path: notice.write(path, result, office=where),
+        name = f"公示名单-{_safe(done['label'])}.xlsx"
+        return download(
+            who,
+            "公示名单",
+            name,
+            _workbook(name, lambda path: notice.write(path, result, office=where)),
         )
 
     def _as_of(as_of: str | None) -> dt.date:
@@ -740,6 +928,7 @@ def create_app(
         as_of: Annotated[str | None, Query()] = None,
         format: Format = "json",
     ) -> Any:
+        in_scope(who, class_id)
         try:
             result = ondemand.opening(class_id, _as_of(as_of), who.name)
         except KeyError as exc:
@@ -778,6 +967,8 @@ def create_app(
                 parsed = draft.read_filing(folder / "filing.json", policy_id=policy or None)
             except CrosscheckError as exc:
                 raise HTTPException(422, str(exc).replace("filing.json", "开班备案信息")) from exc
+            if not who.sees(str(parsed.get("region_code") or "")):
+                raise HTTPException(403, "该班级的地区超出本账号的范围")
             sheet = read(folder / name, keep_flagged=True)
         fatal = sheet.fatal
         if fatal:
@@ -801,5 +992,203 @@ def create_app(
             t.roster_no = numbers.get(t.seq)
         result.roster_problems = sheet.row_problem_rows()
         return _answer(result, format)
+
+    # ------------------------------------------------ decisions, appeals, the queue
+
+    def finding_in_scope(con: duckdb.DuckDBPyConnection, who: Principal, key: str) -> str:
+        """The finding's full id; 404 when unknown, 403 outside the user's scope."""
+        from crosscheck import decisions
+
+        try:
+            finding = decisions.find(con, key)
+        except decisions.DecisionError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        region = con.execute(
+            "SELECT region_code FROM classes WHERE class_id = ?", [finding.class_id]
+        ).fetchall()
+        if not region or not who.sees(region[0][0]):
+            raise HTTPException(403, OUT_OF_SCOPE)
+        return finding.finding_id
+
+    def queue_rows(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> Any:
+        from crosscheck.decisions import Finding, overridable
+        from crosscheck.rules import RULES
+
+        names = dict(
+            con.execute(
+                "SELECT institution_id, name FROM institutions WHERE list_contains($i, "
+                "institution_id)",
+                {"i": sorted({r["institution_id"] for r in rows if r["institution_id"]})},
+            ).fetchall()
+        )
+        for r in rows:
+            evidence = json.dumps(r["evidence"], ensure_ascii=False)
+            r["title"] = RULES[r["rule_code"]].title if r["rule_code"] in RULES else ""
+            r["severity_label"] = SEVERITY_LABELS.get(r["severity"], r["severity"])
+            r["policy_label"] = policy_label(r["policy_id"])
+            r["evidence_text"] = describe(r["rule_code"], evidence)
+            r["institution"] = names.get(r["institution_id"], r["institution_id"])
+            r["overridable"] = overridable(
+                Finding(
+                    r["finding_id"],
+                    r["class_id"],
+                    None,
+                    r["rule_code"],
+                    r["severity"],
+                    r["policy_id"],
+                    r["clause"],
+                    evidence,
+                    False,
+                )
+            )
+        return _plain(rows)
+
+    @app.get("/api/queue")
+    def queue(
+        who: Viewer,
+        city: str | None = None,
+        rule: str | None = None,
+        class_id: Annotated[str | None, Query(alias="class")] = None,
+        institution: str | None = None,
+        severity: str | None = None,
+        all: bool = False,
+        limit: Annotated[int, Query(ge=1, le=2000)] = 500,
+    ) -> dict[str, Any]:
+        """What waits for a decision in the user's scope (or a narrower region),
+        oldest first: never decided, lifted on evidence that has since changed, or
+        under appeal; with ``all``, every open finding and its latest decision."""
+        from crosscheck import decisions
+
+        if city and not re.fullmatch(r"[0-9]{2}|[0-9]{4}|[0-9]{6}", city):
+            raise HTTPException(422, f"地区代码 “{city[:20]}” 应为 2、4 或 6 位数字")
+        region = _within(who, city)
+        try:
+            with ondemand.decisions() as con:
+                rows = decisions.queue(
+                    con,
+                    class_id=class_id or None,
+                    rule=rule or None,
+                    city=region,
+                    severity=severity or None,
+                    institution=institution or None,
+                    include_decided=all,
+                    limit=limit,
+                )
+                answer = queue_rows(con, rows)
+        except CrosscheckError as exc:
+            raise HTTPException(503, str(exc)) from exc
+        return {
+            "scope": who.scope,
+            "scope_label": accounts.scope_label(who.scope),
+            "findings": answer,
+        }
+
+    @app.get("/api/findings/{finding_id}/history")
+    def finding_history(who: Viewer, finding_id: str) -> dict[str, Any]:
+        """A finding's decisions and appeals, oldest first."""
+        from crosscheck import decisions
+
+        try:
+            with ondemand.decisions() as con:
+                full = finding_in_scope(con, who, finding_id)
+                answer = {
+                    "finding_id": full,
+                    "status": decisions.status(con, full),
+                    "decisions": decisions.history(con, full),
+                    "appeals": decisions.appeals(con, full),
+                }
+        except CrosscheckError as exc:
+            raise HTTPException(503, str(exc)) from exc
+        return dict(_plain(answer))
+
+    @app.post("/api/findings/{finding_id}/decision")
+    def decide(who: Reviewer, finding_id: str, body: DecisionIn) -> dict[str, Any]:
+        """确认 / 驳回 / 准予例外 on an open finding in the user's scope. Counted at once
+        by the service's checks and downloads; written to the warehouse by the next run."""
+        from crosscheck import decisions
+
+        try:
+            with ondemand.decisions() as con:
+                full = finding_in_scope(con, who, finding_id)
+                try:
+                    row = decisions.prepare(
+                        con,
+                        full,
+                        body.kind,
+                        who.name,
+                        body.reason,
+                        body.attachments,
+                        second_reviewer=who.may("second_reviewer"),
+                    )
+                except decisions.DecisionError as exc:
+                    raise HTTPException(422, str(exc)) from exc
+                decisions.stage("decision", row)
+                accounts.audit(
+                    who.name,
+                    "decision",
+                    f"{row['class_id']} {row['rule_code']} {full[:12]}",
+                    {
+                        "kind": decisions.KINDS[row["kind"]],
+                        "reason": row["reason"],
+                        "attachments": row["attachments"],
+                    },
+                )
+            with ondemand.decisions() as con:
+                return {
+                    "finding_id": full,
+                    "status": decisions.status(con, full),
+                    "decision": _plain(decisions.history(con, full)[-1]),
+                }
+        except CrosscheckError as exc:
+            raise HTTPException(503, str(exc)) from exc
+
+    @app.post("/api/findings/{finding_id}/appeal")
+    def appeal(who: Reviewer, finding_id: str, body: AppealIn) -> dict[str, Any]:
+        """Record an appeal received against a finding: it reopens it for a second
+        reviewer (not the one whose decision is disputed) and holds the payment."""
+        from crosscheck import decisions
+
+        try:
+            with ondemand.decisions() as con:
+                full = finding_in_scope(con, who, finding_id)
+                try:
+                    row = decisions.prepare_appeal(
+                        con, full, body.party, body.grounds, who.name, body.attachments
+                    )
+                except decisions.DecisionError as exc:
+                    raise HTTPException(422, str(exc)) from exc
+                decisions.stage("appeal", row)
+                accounts.audit(
+                    who.name,
+                    "appeal",
+                    f"{row['class_id']} {row['rule_code']} {full[:12]}",
+                    {"party": decisions.PARTIES[row["party"]], "grounds": row["grounds"]},
+                )
+            with ondemand.decisions() as con:
+                return {"finding_id": full, "status": decisions.status(con, full)}
+        except CrosscheckError as exc:
+            raise HTTPException(503, str(exc)) from exc
+
+    @app.get("/api/audit")
+    def audit_log(
+        who: Admin,
+        user: str | None = None,
+        action: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    ) -> dict[str, Any]:
+        """The audit log, newest first: by user, action and dates (YYYY-MM-DD)."""
+        try:
+            start = dt.date.fromisoformat(since) if since else None
+            end = dt.date.fromisoformat(until) if until else None
+        except ValueError as exc:
+            raise HTTPException(422, "日期应为 YYYY-MM-DD 格式") from exc
+        return {
+            "actions": accounts.ACTIONS,
+            "entries": accounts.audit_log(
+                who=user or None, action=action or None, since=start, until=end, limit=limit
+            ),
+        }
 
     return app

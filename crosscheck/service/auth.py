@@ -1,62 +1,72 @@
-"""Bearer tokens and roles. ``viewer`` reads the dashboard (masked data only);
-``reviewer`` may also run on-demand checks. Tokens come from
-``$CROSSCHECK_HOME/tokens.json`` (``{"<token>": {"name": "...", "role": "viewer"}}``),
-else two development tokens that the service announces when it starts."""
+"""Who is asking: a session cookie (the login page) or ``Authorization: Bearer
+<secret>`` (API clients), checked against the accounts store on every request — a
+revoked user is refused at once, with no restart (``crosscheck.accounts``).
+
+While no account exists, the public development secrets work (``crosscheck serve``
+then refuses any address but loopback). Tests may give the service a fixed table of
+secrets instead (``create_app(tokens=…)``).
+"""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+import hmac
 from pathlib import Path
 
-from crosscheck.errors import CrosscheckError
-from crosscheck.paths import home_dir
+from fastapi import Request
 
-ROLES = ("viewer", "reviewer")
-MIN_TOKEN = 16  # characters: an empty or short token is refused when the file is read
-DEV_TOKENS = {
-    "crosscheck-viewer-dev": ("开发用只读账号", "viewer"),
-    "crosscheck-reviewer-dev": ("开发用审核账号", "reviewer"),
-}
+from crosscheck import accounts
+from crosscheck.accounts import DEV_USERS, ROLES, Principal
+
+COOKIE = "crosscheck_session"
+__all__ = ["COOKIE", "DEV_USERS", "ROLES", "Authenticator", "Principal"]
 
 
-@dataclass(frozen=True)
-class Principal:
-    name: str
-    role: str
+class Authenticator:
+    def __init__(self, tokens: dict[str, Principal] | None = None, store: Path | None = None):
+        self.tokens = tokens  # a fixed table (tests): no store, no sessions' expiry
+        self.store = store
 
-    def may(self, role: str) -> bool:
-        return ROLES.index(self.role) >= ROLES.index(role)
+    def dev(self) -> bool:
+        """Whether the public development secrets are in use (no account exists)."""
+        return self.tokens is None and not accounts.has_users(self.store)
+
+    def secret(self, secret: str) -> Principal | None:
+        secret = secret.strip()
+        if not secret:
+            return None
+        if self.tokens is not None:
+            found = None
+            for known, principal in self.tokens.items():
+                if known and hmac.compare_digest(known.encode(), secret.encode()):
+                    found = principal
+            return found
+        return accounts.authenticate(secret, self.store)
+
+    def request(self, request: Request, authorization: str | None) -> Principal | None:
+        scheme, _, secret = (authorization or "").partition(" ")
+        if scheme.lower() == "bearer" and secret.strip():
+            return self.secret(secret)
+        cookie = request.cookies.get(COOKIE)
+        if cookie:
+            if self.tokens is not None:
+                return _sessions.get(cookie)
+            return accounts.session_user(cookie, self.store)
+        return None
+
+    def login(self, who: Principal, hours: float = accounts.SESSION_HOURS) -> str:
+        if self.tokens is not None:
+            import secrets
+
+            token = secrets.token_urlsafe(32)
+            _sessions[token] = who
+            return token
+        return accounts.open_session(who, hours, path=self.store)
+
+    def logout(self, token: str) -> None:
+        if self.tokens is not None:
+            _sessions.pop(token, None)
+            return
+        accounts.close_session(token, self.store)
 
 
-def tokens_file() -> Path:
-    return home_dir() / "tokens.json"
-
-
-def load_tokens(path: Path | None = None) -> tuple[dict[str, Principal], bool]:
-    """The token table, and whether it is the development default."""
-    path = path or tokens_file()
-    if not path.exists():
-        return {t: Principal(n, r) for t, (n, r) in DEV_TOKENS.items()}, True
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        table = {
-            str(token): Principal(str(entry["name"]), str(entry["role"]))
-            for token, entry in raw.items()
-        }
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        shape = '{"令牌": {"name": "姓名", "role": "viewer 或 reviewer"}}'
-        raise CrosscheckError(f"{path}：令牌文件格式错误，应为 {shape}") from exc
-    weak = [t for t in table if len(t.strip()) < MIN_TOKEN or t in DEV_TOKENS]
-    if weak:
-        raise CrosscheckError(
-            f"{path}：有 {len(weak)} 个令牌为空、少于 {MIN_TOKEN} 个字符或是公开的开发令牌；"
-            "每位用户应有各自的随机令牌（如 python -c 'import secrets; "
-            "print(secrets.token_urlsafe(24))' 生成）"
-        )
-    bad = [p.role for p in table.values() if p.role not in ROLES]
-    if bad:
-        raise CrosscheckError(
-            f"{path}：未知角色 {', '.join(sorted(set(bad)))}（应为 viewer 或 reviewer）"
-        )
-    return table, False
+_sessions: dict[str, Principal] = {}  # the fixed table's sessions (tests only)

@@ -13,9 +13,10 @@ never an ID number).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,23 +25,17 @@ import duckdb
 from crosscheck import warehouse
 from crosscheck.checks import draft, review, runner
 from crosscheck.errors import CrosscheckError
-from crosscheck.paths import home_dir
-
-
-def audit_path() -> Path:
-    return home_dir() / "audit" / "ondemand.jsonl"
 
 
 class OnDemand:
     def __init__(self, snapshot: Path) -> None:
         self.snapshot = snapshot
         self._lock = threading.Lock()
-        self._audit_lock = threading.Lock()
         self._base: duckdb.DuckDBPyConnection | None = None
         self._stamp: tuple[int, int] | None = None
         warehouse.release_at_exit(self, "_base")
 
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
+    def _cursor(self, empty: bool = True) -> duckdb.DuckDBPyConnection:
         try:
             stat = self.snapshot.stat()
         except FileNotFoundError as exc:
@@ -61,7 +56,13 @@ class OnDemand:
             cursor = self._base.cursor()
         cursor.execute("SET enable_progress_bar = false")
         for table in draft.WRITTEN:
-            cursor.execute(f"CREATE TEMP TABLE {table} AS FROM wh.{table} LIMIT 0")
+            if empty:  # a check writes its own findings
+                cursor.execute(f"CREATE TEMP TABLE {table} AS FROM wh.{table} LIMIT 0")
+            else:  # the published findings, as they are
+                cursor.execute(f"CREATE TEMP VIEW {table} AS FROM wh.{table}")
+        from crosscheck import decisions
+
+        decisions.overlay(cursor)  # decisions made on the web count at once
         return cursor
 
     def opening(self, class_id: str, as_of: dt.date, who: str) -> review.Review:
@@ -110,18 +111,22 @@ class OnDemand:
         return result
 
     def audit(self, who: str, action: str, class_id: str, verdict: str, started: float) -> None:
-        entry = {
-            "at": dt.datetime.now().isoformat(timespec="seconds"),
-            "who": who,
-            "action": action,
-            "class_id": class_id,
-            "verdict": verdict,
-            "ms": round((time.perf_counter() - started) * 1000),
-        }
-        path = audit_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._audit_lock, path.open("a", encoding="utf-8") as log:
-            log.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        """One entry in the audit log (``crosscheck.accounts``): who, what, which
+        class, the verdict and how long it took; never an ID number."""
+        from crosscheck import accounts
+
+        ms = round((time.perf_counter() - started) * 1000)
+        accounts.audit(who, action, class_id, {"verdict": verdict, "ms": ms})
+
+    @contextmanager
+    def decisions(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor on the snapshot for the decisions' queue and checks: its findings
+        as published, the decisions and appeals with the web's not yet merged."""
+        cursor = self._cursor(empty=False)
+        try:
+            yield cursor
+        finally:
+            cursor.close()
 
     def close(self) -> None:
         with self._lock:
