@@ -129,7 +129,7 @@ def test_dashboard_drills_down_to_a_class_and_a_trainee_and_downloads(
             page.goto(url + "/")
             page.fill("#token", "wrong-token")
             page.click("#login")
-            expect(page.locator("#login-error")).to_contain_text("令牌无效")
+            expect(page.locator("#login-error")).to_contain_text("账号或密钥不正确")
             _login(page, url)
             page.select_option("#month", best)
             expect(page.locator("#status")).to_have_text(f"{best} 已加载")
@@ -386,10 +386,11 @@ def test_the_upload_page_says_every_refusal_in_chinese_and_fits_a_phone(
                 device_scale_factor=2 if device == "phone" else 1,
                 accept_downloads=True,
             )
+            _login(page, url, token="crosscheck-reviewer-dev")  # the session is a cookie
             page.goto(url + "/review")
             width = viewport["width"]
             assert page.evaluate("document.documentElement.clientWidth") == width
-            page.fill("#token", "crosscheck-reviewer-dev")
+            expect(page.locator("#who")).to_contain_text("开发用审核账号")
             page.fill("#f-class_id", "NEW1")
             page.click("#check-class")  # no class number: said so, in Chinese
             expect(page.locator("#error")).to_have_text("请输入班级编号")

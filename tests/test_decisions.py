@@ -401,3 +401,112 @@ expect: {opening: []}
     note = accounting.describe(con, table).filter(pl.col("class_id") == "CMAIN")["decided"][0]
     assert "学员异议待复核，暂缓拨付" in note
     assert person not in note  # masked
+
+
+HAND_WORKED = """
+name: a Fushun class of 51 with an override, a dismissal and a confirmation
+cites: POLICY.md CLASS_TOO_LARGE (原则上, overridable), PRIOR_EMPLOYMENT (block),
+  EMPLOYED_DURING_TRAINING (exclude, 缴纳社会保险 column); subsidy accounting (lines 160-167);
+  001 annex 8
+class: {policy: fushun-2023, opening: 2024-09-02}
+trainees:
+  - {label: t, copies: 49}
+  - {label: w, pension: [{start: 2024-08}]}
+  - {label: x, because: [EMPLOYED_DURING_TRAINING]}
+expect:
+  opening: [CLASS_TOO_LARGE=block, PRIOR_EMPLOYMENT=block@w]
+  payout: [EMPLOYED_DURING_TRAINING=exclude@x]
+"""
+
+
+def test_the_accounting_and_the_notice_of_a_batch_with_decisions_match_the_hand_work(
+    tmp_path: Path,
+) -> None:
+    """Worked by hand from POLICY.md's accounting (001 annex 8), rate 2,000 CNY a month
+    for the clean Fushun major of 4 months:
+
+    - before any decision the class is blocked (51 > 50, and w's prior employment):
+      nothing is payable and nothing is noticed;
+    - CLASS_TOO_LARGE overridden, w's PRIOR_EMPLOYMENT dismissed on a proof, x's
+      EMPLOYED_DURING_TRAINING confirmed: opened 51, 缴纳社会保险 1 (x), subsidised 50;
+      50 × 2,000 × 4 = 400,000 CNY = 40,000,000 fen proposed, no deduction, actual the
+      same; the notice lists 50 people at 8,000 CNY each (w included, x not), and the
+      核查说明 names both decisions with who, when and why."""
+    import openpyxl
+
+    from crosscheck import idnumber
+    from crosscheck.casebook.run import check, differences
+    from crosscheck.reports import accounting as sheet
+    from crosscheck.reports import notice
+
+    case, built = _case(HAND_WORKED)
+    con = warehouse.connect(tmp_path / "w.duckdb", create=True)
+    load_rows(con, built)
+    assert differences(case, check(con, built)) == []  # the findings the case expects
+    person = {label: number for number, label in built.person_labels.items()}
+    before = accounting.compute(con, built.as_of).to_dicts()
+    (row,) = [r for r in before if r["class_id"] == "CMAIN"]
+    assert not row["payable"]
+    day = dt.datetime(2026, 12, 1, 9, 30)
+    decisions.decide(
+        con,
+        _open(con, "CLASS_TOO_LARGE"),
+        "准予例外",
+        "王科长",
+        "同批报名学员已全部到位，经局务会同意扩至 51 人",
+        ["局务会纪要.pdf"],
+        now=day,
+    )
+    decisions.decide(
+        con,
+        _open(con, "PRIOR_EMPLOYMENT"),
+        "驳回",
+        "李审核",
+        "单位误报，已见社保中心更正证明",
+        ["社保更正证明.jpg"],
+        now=day,
+    )
+    decisions.decide(con, _open(con, "EMPLOYED_DURING_TRAINING"), "确认", "李审核", now=day)
+    table = accounting.compute(con, built.as_of)
+    (row,) = table.filter(pl.col("class_id") == "CMAIN").to_dicts()
+    hand = {
+        "opened": 51,
+        "dropped_out": 0,
+        "social_insurance": 1,
+        "exam_failed": 0,
+        "exam_absent": 0,
+        "materials_failed": 0,
+        "other_excluded": 0,
+        "subsidised": 50,
+        "proposed_fen": 50 * 2000 * 4 * 100,
+        "attendance_deduction_fen": 0,
+        "violation_deduction_fen": 0,
+        "total_deduction_fen": 0,
+        "actual_fen": 40_000_000,
+        "payable": True,
+    }
+    assert {k: row[k] for k in hand} == hand
+    path = tmp_path / "补贴核算表.xlsx"
+    sheet.write(path, accounting.describe(con, table))
+    notes = openpyxl.load_workbook(path)["核查说明"]
+    text = " ".join(str(c.value) for r in notes.iter_rows() for c in r if c.value)
+    w_masked = idnumber.mask(person["w"])
+    assert (
+        "班级人数超过上限 经审核准予例外（王科长，2026-12-01：同批报名学员已全部到位，"
+        "经局务会同意扩至 51 人）"
+    ) in text
+    assert (
+        f"{w_masked} 毕业后曾就业（参保缴费） 经审核驳回（李审核，2026-12-01："
+        "单位误报，已见社保中心更正证明）"
+    ) in text
+    assert "经审核确认" not in text  # a confirmation changes nothing: not a note
+    result, missing = notice.for_batch(con, "B-HAND", ["CMAIN"], dt.date(2025, 2, 10), built.as_of)
+    assert missing == []
+    assert result.withheld.height == 0
+    assert result.rows.height == 50
+    assert set(result.rows["amount_fen"].to_list()) == {800_000}  # 2,000 × 4 CNY
+    masked = result.rows["id_masked"].to_list()
+    assert w_masked in masked
+    assert idnumber.mask(person["x"]) not in masked
+    (noticed,) = result.classes.to_dicts()
+    assert (noticed["subsidised"], noticed["actual_fen"]) == (50, 40_000_000)

@@ -3,6 +3,7 @@ checks against the snapshot, the audit log, and answers while a writer publishes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
@@ -34,10 +35,6 @@ def service(
     small_published: dict[str, Path], home: Path, tmp_path: Path
 ) -> Iterator[tuple[str, dict[str, Path]]]:
     """The service on its own copies of the published files (tests may replace them)."""
-    import uvicorn
-
-    from crosscheck.service.app import create_app
-
     home.mkdir(parents=True, exist_ok=True)
     files = {
         "published": home / "published.duckdb",
@@ -49,8 +46,19 @@ def service(
     shutil.copy(small_published["snapshot"], files["snapshot"])
     # the publisher's pseudonym key travels with the published file (trainee search)
     shutil.copy(small_published["published"].parent / "pseudonym.key", home / "pseudonym.key")
+    with running(files["published"], files["snapshot"]) as url:
+        yield url, files
+
+
+@contextlib.contextmanager
+def running(published: Path, snapshot: Path) -> Iterator[str]:
+    """The service (uvicorn on a free loopback port, in a thread) on these files; its URL."""
+    import uvicorn
+
+    from crosscheck.service.app import create_app
+
     port = free_port()
-    app = create_app(files["published"], files["snapshot"])  # no account yet: dev secrets
+    app = create_app(published, snapshot)  # no account yet: dev secrets
     server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -62,9 +70,11 @@ def service(
                 break
         except httpx.HTTPError:
             time.sleep(0.1)
-    yield url, files
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def test_roles_and_no_full_id_for_the_viewer(service: tuple[str, dict[str, Path]]) -> None:

@@ -37,7 +37,9 @@ def add(
     display: Annotated[
         str | None, typer.Option("--display", help="显示名称，如 抚顺市人社局 李明")
     ] = None,
-    by: Annotated[str, typer.Option("--by", help="办理人（记入审计日志）")] = "admin",
+    by: Annotated[
+        str | None, typer.Option("--by", help="办理人（记入审计日志；默认为本机登录用户）")
+    ] = None,
 ) -> None:
     """新建账号并显示其密钥（只显示这一次）。
 
@@ -45,7 +47,7 @@ def add(
     """
     from crosscheck import accounts
 
-    secret = accounts.add_user(name, role, scope, display, by)
+    secret = accounts.add_user(name, role, scope, display, _operator(by))
     out.print(
         f"已建账号 {esc(name)}：{accounts.ROLE_LABELS[role]}，"
         f"{accounts.scope_label(accounts.check_scope(scope))}"
@@ -57,12 +59,14 @@ def add(
 @app.command("revoke")
 def revoke(
     name: Annotated[str, typer.Argument(help="账号名")],
-    by: Annotated[str, typer.Option("--by", help="办理人（记入审计日志）")] = "admin",
+    by: Annotated[
+        str | None, typer.Option("--by", help="办理人（记入审计日志；默认为本机登录用户）")
+    ] = None,
 ) -> None:
     """停用账号：其下一次请求即被拒绝，已登录的会话同时失效，无需重启服务。"""
     from crosscheck import accounts
 
-    accounts.revoke(name, by)
+    accounts.revoke(name, _operator(by))
     out.print(f"已停用账号 {esc(name)}")
 
 
@@ -83,3 +87,16 @@ def list_() -> None:
             f"已停用 {r['revoked_at'][:16]}" if r["revoked_at"] else "有效",
         )
     out.print(table)
+
+
+def _operator(by: str | None) -> str:
+    """Who issues or revokes: as given, else the machine's login name (the CLI is
+    the administrator's, on the machine that holds the store)."""
+    if by and by.strip():
+        return by.strip()
+    import getpass
+
+    try:
+        return f"本机用户 {getpass.getuser()}"
+    except (KeyError, OSError):  # no passwd entry (a container's numeric user)
+        return "本机用户"

@@ -494,7 +494,7 @@ def create_app(
         who = auth.secret(body.secret)
         account = body.account.strip()
         if who is None or (account and account != who.name):
-            accounts.audit(account or "?", "login-failed", None, None)
+            accounts.audit(account or "（未填账号）", "login-failed", None, None)
             raise HTTPException(401, "账号或密钥不正确，或账号已停用")
         token = auth.login(who, session_hours)
         accounts.audit(who.name, "login", None, None)
