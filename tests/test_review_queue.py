@@ -14,10 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import yaml
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ViewportSize
 
 from tests.conftest import run_cli
 from tests.test_dashboard import ARGS, _login, chromium
@@ -195,10 +198,11 @@ def test_a_reviewer_overrides_refuses_dismisses_and_the_night_keeps_or_reopens(
         )
         assert made.returncode == 0, made.stderr
         secret = made.stdout.strip().splitlines()[-1]
-        for device, viewport in (
+        sizes: list[tuple[str, ViewportSize]] = [
             ("desktop", {"width": 1440, "height": 900}),
             ("phone", {"width": 390, "height": 844}),
-        ):
+        ]
+        for device, viewport in sizes:
             phone = device == "phone"
             browser = p.chromium.launch(executable_path=str(chromium), args=ARGS)
             try:

@@ -326,6 +326,7 @@ def demo() -> None:
     out.print(f"  月度报告：{report_xlsx}")
     out.print(
         "  看板：crosscheck serve  然后打开 http://127.0.0.1:8000/"
-        "（只读令牌 crosscheck-viewer-dev）"
+        "（尚无账号时以开发密钥 crosscheck-reviewer-dev 登录；待审核 /queue）"
     )
+    out.print("  新建账号：crosscheck users add 账号名 --role reviewer --scope 2104")
     out.print("  与标准答案比对：crosscheck eval --world " + str(world))
