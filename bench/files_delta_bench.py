@@ -44,6 +44,7 @@ def main() -> None:
         _, outcomes = from_files(con, world, as_of=as_of)
         print(f"base load: {time.perf_counter() - t:.1f} s, {sum(o.read for o in outcomes):,} rows")
         advance(world, args.days)
+        as_of += dt.timedelta(days=args.days)  # the deltas of those days have arrived
         for label in ("new delta files", "again, nothing new"):
             t = time.perf_counter()
             _, outcomes = from_files(con, world, as_of=as_of)

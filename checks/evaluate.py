@@ -85,3 +85,73 @@ def score_by(con: duckdb.DuckDBPyConnection, world: Path, codes: set[str]) -> di
     fuzzy = pl.col("match_level").is_not_null() & (pl.col("rule_code") != "ID_NAME_MISMATCH")
     scores["fuzzy identity"] = _score("fuzzy identity", truth.filter(fuzzy), found.filter(fuzzy))
     return scores
+
+
+PLANTED = "decisions/planted.parquet"
+
+
+def _finding(con: duckdb.DuckDBPyConnection, row: dict[str, object]) -> str | None:
+    """The open finding a planted decision names (stage, class, trainee, rule)."""
+    found = con.execute(
+        "SELECT finding_id FROM findings WHERE stage = $stage AND class_id = $class_id "
+        "AND coalesce(id_number, '') = coalesce($id_number, '') AND rule_code = $rule_code "
+        "AND resolved_at IS NULL",
+        {k: row[k] for k in ("stage", "class_id", "id_number", "rule_code")},
+    ).fetchall()
+    return str(found[0][0]) if len(found) == 1 else None
+
+
+def make_decisions(con: duckdb.DuckDBPyConnection, world: Path) -> int:
+    """Make a world's planted decisions (``world generate --decisions``) as officials
+    would, each checked like any other; a refused one is simply not recorded. How
+    many were recorded."""
+    from crosscheck import decisions
+
+    made = 0
+    for row in pl.read_parquet(world / PLANTED).iter_rows(named=True):
+        finding = _finding(con, row)
+        if finding is None:
+            continue  # the finding was not raised: the findings' score says so
+        attachments = [a for a in str(row["attachments"] or "").split("、") if a]
+        try:
+            decisions.decide(
+                con,
+                finding,
+                str(row["kind"]),
+                str(row["decided_by"]),
+                row["reason"],
+                attachments,
+                now=row["decided_at"],
+            )
+            made += 1
+        except decisions.DecisionError:
+            pass
+    return made
+
+
+def score_decisions(con: duckdb.DuckDBPyConnection, world: Path) -> pl.DataFrame:
+    """Each planted decision against what it must come to: whether it was recorded and
+    the finding's state (``truth/expected_decisions``); ``ok`` when both agree."""
+    from crosscheck import decisions
+
+    truth = pl.read_parquet(world / "truth/expected_decisions.parquet")
+    out = []
+    for row in truth.iter_rows(named=True):
+        finding = _finding(con, row)
+        recorded = (
+            finding is not None
+            and con.execute(
+                "SELECT count(*) FROM decisions WHERE finding_id = ?", [finding]
+            ).fetchall()[0][0]
+            > 0
+        )
+        state = decisions.status(con, finding) if finding else "（未发现该问题）"
+        out.append(
+            row
+            | {
+                "recorded_got": recorded,
+                "status_got": state,
+                "ok": recorded == row["recorded"] and state == row["status"],
+            }
+        )
+    return pl.DataFrame(out, schema_overrides={"id_number": pl.String})

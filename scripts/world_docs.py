@@ -48,6 +48,7 @@ def render() -> str:
         ("Institution directory", schema.DIRECTORY),
         ("Operational data", schema.OPERATIONS),
         ("Ground truth", schema.TRUTH),
+        ("Planted decisions (`world generate --decisions` only)", schema.DECISIONS),
     ):
         parts.append(f"### {group}\n")
         for table in tables:

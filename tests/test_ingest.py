@@ -653,3 +653,31 @@ def test_cli_ingest_shows_each_sources_retries(world: Path, tmp_path: Path) -> N
         row = lines[at - 1]
         assert labels.source(source) in row
         assert f"│ {n:,}" in row or f"│ {n:,}（" in row, row
+
+
+def test_a_delta_dated_after_the_load_day_waits_for_a_later_load(
+    world: Path, tmp_path: Path
+) -> None:
+    """A daily delta arrives on its day: a load as of the 20th reads the base and the
+    20th's delta, not the 21st's; a load as of the 21st then reads only the new one."""
+    copy = tmp_path / "w"
+    shutil.copytree(world, copy)
+    base = pl.read_parquet(copy / "registries/pension_contributions.parquet")
+    for day, key in ((AS_OF, "DAY-OF"), (AS_OF + dt.timedelta(days=1), "DAY-AFTER")):
+        folder = copy / "registries/deltas" / day.isoformat()
+        folder.mkdir(parents=True)
+        base.head(1).with_columns(record_key=pl.lit(key)).write_parquet(
+            folder / "pension_contributions.parquet"
+        )
+    con = warehouse.connect(tmp_path / "w.duckdb", create=True)
+    from_files(con, copy, as_of=AS_OF, sources=["pension_contributions"])
+    keys = {k for (k,) in con.execute("SELECT record_key FROM pension_contributions").fetchall()}
+    assert "DAY-OF" in keys
+    assert "DAY-AFTER" not in keys
+    _, (outcome,) = from_files(
+        con, copy, as_of=AS_OF + dt.timedelta(days=1), sources=["pension_contributions"]
+    )
+    assert outcome.read == 1  # the new file alone, merged
+    keys = {k for (k,) in con.execute("SELECT record_key FROM pension_contributions").fetchall()}
+    assert {"DAY-OF", "DAY-AFTER"} <= keys
+    assert len(keys) == base.height + 2

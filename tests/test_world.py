@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -282,3 +283,71 @@ def test_generate_never_deletes_a_folder_that_is_not_a_world(tmp_path: Path) -> 
     with pytest.raises(CrosscheckError, match="非负"):
         generate("tiny", -5, tmp_path / "w")
     assert not (tmp_path / "w.partial").exists()
+
+
+def test_planted_decisions_change_only_what_they_decide(small: Path, tmp_path: Path) -> None:
+    """``--decisions``: the same world of the seed, but for the decisions' files, the
+    next day's delta with the new records, and the accounting (and the payments made
+    on it) of the classes a decision lifts."""
+    decided = tmp_path / "decided"
+    manifest = generate("small", 7, decided, decisions=True)
+    assert manifest["decisions"] == {
+        "dismiss": 2,
+        "dismiss_reopened": 2,
+        "override": 2,
+        "override_refused": 2,
+    }
+    plain, other = _bytes(small), _bytes(decided)
+    changed = {p for p in plain if plain[p] != other.get(p)}
+    assert changed <= {
+        "world.json",
+        "truth/expected_accounting.parquet",
+        "operations/payments.parquet",
+    }
+    assert set(other) - set(plain) == {
+        "decisions/planted.parquet",
+        "truth/expected_decisions.parquet",
+        f"registries/deltas/{AS_OF + dt.timedelta(days=1)}/pension_contributions.parquet",
+    }
+    truth = _read(decided, "truth/expected_decisions")
+    made = _read(decided, "decisions/planted")
+    key = ["stage", "class_id", "id_number", "rule_code"]
+    assert made.select(key).equals(truth.select(key))
+    # each override is of a limit "in principle", each refused one is not
+    from crosscheck import policy
+
+    classes = _read(decided, "operations/classes")
+    for r in truth.filter(pl.col("case").str.starts_with("override")).iter_rows(named=True):
+        (policy_id,) = classes.filter(pl.col("class_id") == r["class_id"])["policy_id"]
+        rule = policy.get(policy_id).rules[r["rule_code"]]
+        assert rule.overridable == (r["case"] == "override"), r
+    # the reopening records are on the dismissed trainees' own numbers
+    later = pl.read_parquet(next((decided / "registries/deltas").rglob("*.parquet")))
+    reopened = truth.filter(pl.col("case") == "dismiss_reopened")["id_number"].to_list()
+    assert sorted(later["id_number"].to_list()) == sorted(reopened)
+
+
+def test_eval_scores_the_planted_decisions(tmp_path: Path) -> None:
+    """``eval`` on a world with decisions: made after the first night, the next day's
+    delta loaded, every check again — exact; and a truth that says otherwise fails."""
+    from tests.conftest import run_cli
+
+    world = tmp_path / "w"
+    generate("small", 21, world, decisions=True)
+    home = tmp_path / "home"
+    done = run_cli("eval", "--world", str(world), "--db", str(tmp_path / "e.duckdb"), home=home)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "审核结论：埋入 8 个，效果不一致 0 个" in done.stdout
+    assert "金额不一致 0 处" in done.stdout
+    # the truth says a reopened one stays dismissed: eval must say it does not
+    path = world / "truth/expected_decisions.parquet"
+    truth = pl.read_parquet(path)
+    truth.with_columns(
+        status=pl.when(pl.col("case") == "dismiss_reopened")
+        .then(pl.lit("已驳回"))
+        .otherwise(pl.col("status"))
+    ).write_parquet(path)
+    again = run_cli("eval", "--world", str(world), "--db", str(tmp_path / "f.duckdb"), home=home)
+    assert again.returncode == 1
+    assert "审核结论：埋入 8 个，效果不一致 2 个" in again.stdout
+    assert "应为“已驳回”，实为“证据已变化，重新待审核”" in again.stdout

@@ -76,8 +76,11 @@ def check_all(
 
 def evaluate_world(
     world: Path, db: Path | None
-) -> tuple[dict[str, Score], dict[str, Score], pl.DataFrame]:
-    """Load a world into a warehouse, run every stage, score it and fill the accounting."""
+) -> tuple[dict[str, Score], dict[str, Score], pl.DataFrame, pl.DataFrame | None]:
+    """Load a world into a warehouse, run every stage, score it and fill the accounting.
+    A world with planted decisions: they are made after the first run, the next
+    day's delta is loaded and every stage runs again before the scores; the fourth
+    value scores the decisions (None without)."""
     from crosscheck.checks import accounting, evaluate
     from crosscheck.cli.world_cmd import read_manifest
     from crosscheck.ingest.run import from_files
@@ -89,11 +92,18 @@ def evaluate_world(
         err.print(f"[dim]载入 {world} → {path}[/]")
         from_files(con, world, as_of=as_of)
         _run_all(con, as_of)
+        planted = (world / evaluate.PLANTED).is_file()
+        if planted:
+            made = evaluate.make_decisions(con, world)
+            err.print(f"[dim]已作出埋入的审核结论 {made} 个；载入次日的增量后重新核查[/]")
+            from_files(con, world, as_of=as_of + dt.timedelta(days=1))
+            _run_all(con, as_of)
         codes = set(RULES)
         return (
             evaluate.score(con, world, codes),
             evaluate.score_by(con, world, codes),
             accounting.compute(con, as_of),
+            evaluate.score_decisions(con, world) if planted else None,
         )
     finally:
         con.close()
@@ -111,7 +121,7 @@ def eval_(
 
     if not (world / "world.json").is_file():
         raise CrosscheckError(f"{world} 不是合成世界目录（缺少 world.json）")
-    scores, groups, money = evaluate_world(world, db)
+    scores, groups, money, decided = evaluate_world(world, db)
     table = Table("规则代码", "应发现", "发现", "命中", "精确率", "召回率", "严重程度一致")
     perfect = True
     labels = {"identity": "阶段：身份", "opening": "阶段：开班", "payout": "阶段：补贴核算"}
@@ -136,7 +146,13 @@ def eval_(
     out.print(table)
     truth = pl.read_parquet(world / "truth/expected_accounting.parquet")
     joined = truth.join(money, on="class_id", how="full", suffix="_got")
-    amounts = ["proposed_fen", "attendance_deduction_fen", "violation_deduction_fen", "actual_fen"]
+    amounts = [
+        "proposed_fen",
+        "attendance_deduction_fen",
+        "violation_deduction_fen",
+        "actual_fen",
+        "payable",
+    ]
     mismatches = [
         (r["class_id"] or r["class_id_got"], a, r[a], r[f"{a}_got"])
         for r in joined.iter_rows(named=True)
@@ -144,8 +160,19 @@ def eval_(
         if r[a] != r[f"{a}_got"]
     ]
     for class_id, column, expected, found in mismatches:
-        out.print(f"[red]金额不一致[/] {class_id} {column}：应为 {expected}，核算为 {found}")
+        what = "是否拨付（payable）" if column == "payable" else column
+        out.print(f"[red]金额不一致[/] {class_id} {what}：应为 {expected}，核算为 {found}")
     out.print(f"补贴核算表：{truth.height} 个班，金额不一致 {len(mismatches)} 处")
+    if decided is not None:
+        wrong = decided.filter(~pl.col("ok"))
+        for r in wrong.iter_rows(named=True):
+            out.print(
+                f"[red]审核结论不一致[/] {r['class_id']} {r['rule_code']}（{r['case']}）："
+                f"应为“{r['status']}”{'' if r['recorded'] else '（应拒绝）'}，"
+                f"实为“{r['status_got']}”{'' if r['recorded_got'] else '（未记录）'}"
+            )
+        out.print(f"审核结论：埋入 {decided.height} 个，效果不一致 {wrong.height} 个")
+        perfect &= wrong.height == 0
     if mismatches or not perfect:
         raise typer.Exit(1)
 

@@ -66,6 +66,14 @@ def generate(
         str, typer.Option("--scale", help="规模：tiny / small / city / province")
     ] = "small",
     seed: Annotated[int, typer.Option("--seed", help="随机种子：相同种子生成逐字节相同的文件")] = 7,
+    decisions: Annotated[
+        bool,
+        typer.Option(
+            "--decisions",
+            help="同时埋入审核结论（准予例外、被拒绝的准予例外、驳回、因新证据重新待审核），"
+            "供 crosscheck eval 核对其效果",
+        ),
+    ] = False,
 ) -> None:
     """生成一个合成省份：登记系统、培训机构目录、班级与花名册、考勤考试，以及标准答案。"""
     from crosscheck.world.generate import generate as run
@@ -80,7 +88,13 @@ def generate(
             if not folder.is_dir():
                 raise CrosscheckError(f"{folder} 是一个文件：--out 应为目录")
             break
-    manifest = run(scale, seed, out_dir, progress=lambda msg: err.print(f"[dim]{msg}[/]"))
+    manifest = run(
+        scale,
+        seed,
+        out_dir,
+        progress=lambda msg: err.print(f"[dim]{msg}[/]"),
+        decisions=decisions,
+    )
     _show(out_dir, manifest)
 
 
@@ -117,6 +131,17 @@ def _show(world: Path, manifest: dict[str, object]) -> None:
     for name, count in rows.items():
         table.add_row(name, f"{count:,}")
     out.print(table)
+    planted = manifest.get("decisions")
+    if isinstance(planted, dict):
+        words = {
+            "override": "准予例外",
+            "override_refused": "被拒绝的准予例外",
+            "dismiss": "驳回",
+            "dismiss_reopened": "驳回后因新证据重新待审核",
+        }
+        out.print(
+            "埋入的审核结论：" + "，".join(f"{words.get(k, k)} {v} 个" for k, v in planted.items())
+        )
 
 
 @registry_app.command("serve")

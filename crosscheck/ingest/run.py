@@ -170,8 +170,10 @@ def _with_meta(source: Source, records: list[dict[str, Any]]) -> pl.DataFrame:
     return pl.concat([frame, meta], how="horizontal").with_columns(_order=pl.col("_row"))
 
 
-def extract_files(folder: Path, source: Source) -> list[Path]:
-    """The base extract of a source in a folder, then its daily deltas in date order.
+def extract_files(folder: Path, source: Source, until: dt.date | None = None) -> list[Path]:
+    """The base extract of a source in a folder, then its daily deltas in date order;
+    a delta dated after ``until`` (its folder ``deltas/YYYY-MM-DD/``) has not arrived
+    by that day and is left for a later load.
 
     ``folder`` is a world (or exchange) root with ``registries/``, ``directory/`` and
     ``operations/``, or one of those folders itself."""
@@ -187,7 +189,18 @@ def extract_files(folder: Path, source: Source) -> list[Path]:
             + "。无法判断应载入哪一个：请只保留一个"
         )
     deltas = [] if source.snapshot else sorted(root.glob(f"deltas/*/{source.name}.parquet"))
+    if until is not None:
+        deltas = [d for d in deltas if not _after(d.parent.name, until)]
     return base + deltas
+
+
+def _after(day: str, until: dt.date) -> bool:
+    """Whether a delta folder's name is a date after ``until`` (a name that is no
+    date is never held back)."""
+    try:
+        return dt.date.fromisoformat(day) > until
+    except ValueError:
+        return False
 
 
 class ExtractError(CrosscheckError):
@@ -329,7 +342,7 @@ def from_files(
             for extract in found[name]:  # every column the mapping names is there, first
                 mapping.check_columns(m, extract, path, mapping.header_of(m, extract))
         else:
-            found[name] = extract_files(folder, ALL_SOURCES[name])
+            found[name] = extract_files(folder, ALL_SOURCES[name], as_of)
     if not any(found.values()):
         raise CrosscheckError(
             f"目录 {folder} 中没有可载入的数据文件（应为世界或交换目录，或其 registries/："

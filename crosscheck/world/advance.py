@@ -149,7 +149,10 @@ def advance(root: Path, days: int = 1) -> dict[str, Any]:
         folder = root / "registries" / "deltas" / as_of.isoformat()
         for path, table_rows in rows.items():
             name = path.split("/")[-1]
-            write_frame(folder / f"{name}.parquet", schema.frame(path, table_rows))
+            frame = schema.frame(path, table_rows)
+            if (folder / f"{name}.parquet").is_file():  # a planted decision's later record
+                frame = pl.concat([pl.read_parquet(folder / f"{name}.parquet"), frame])
+            write_frame(folder / f"{name}.parquet", frame)
         truth = pl.concat([truth, schema.frame("truth/expected_findings", new_truth)])
         cases = pl.concat([cases, schema.frame("truth/cases", new_cases)])
         manifest.setdefault("deltas", []).append(

@@ -409,7 +409,7 @@ def accounting(plan: ClassPlan, trainees: list[Trainee]) -> dict[str, Any] | Non
         )
     )
     for t in trainees:
-        codes = {e.code: e.severity for e in t.expected}
+        codes = {e.code: e.severity for e in t.expected if e.code not in t.lifted}
         column = next((c for code, c in COLUMNS if codes.get(code) == "exclude"), None)
         other = any(
             sev in ("block", "exclude") and code not in NOT_EXCLUDING for code, sev in codes.items()
@@ -434,7 +434,8 @@ def accounting(plan: ClassPlan, trainees: list[Trainee]) -> dict[str, Any] | Non
         vio = _fen(Decimal(proposed) * Decimal(str(vrate)))
         money.append((rate, row, proposed, att, vio, max(proposed - att - vio, 0)))
     totals = {key: sum(r[key] for _, r, *_ in money) for key in ordered[0][1]} if money else {}
-    blocks = [e for e in plan.extra.get("expected", []) if e[2] == "block"]
+    lifted = plan.extra.get("lifted", set())  # overridden by a planted decision
+    blocks = [e for e in plan.extra.get("expected", []) if e[2] == "block" and e[1] not in lifted]
     return dict(
         class_id=plan.class_id,
         policy_id=plan.policy.id,

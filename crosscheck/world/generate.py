@@ -7,11 +7,12 @@ deterministic writer. See ``data/README.md`` for the layout and columns.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import shutil
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from crosscheck import __version__, policy
 from crosscheck.errors import CrosscheckError
 from crosscheck.paths import data_dir
 from crosscheck.workdays import build as build_calendar
-from crosscheck.world import background, directory, emit, plants, rosters, schema
+from crosscheck.world import background, decide, directory, emit, plants, rosters, schema
 from crosscheck.world.plan import ClassPlan, plan_classes
 from crosscheck.world.scales import AS_OF, SCALES, Scale
 from crosscheck.world.sink import TableSink, checksums, write_frame
@@ -67,8 +68,15 @@ def _assign(
 
 
 def generate(
-    scale_name: str, seed: int, out: Path, progress: Progress = lambda _: None
+    scale_name: str,
+    seed: int,
+    out: Path,
+    progress: Progress = lambda _: None,
+    *,
+    decisions: bool = False,
 ) -> dict[str, Any]:
+    """A world of the scale, byte for byte the same for the same seed; with
+    ``decisions``, officials' decisions planted on its findings (:mod:`decide`)."""
     scale = SCALES[scale_name]
     # never delete what is not a world
     if (
@@ -115,6 +123,10 @@ def generate(
         taken=lambda p, t: bool(t.cases),
     )
     progress(f"计划 {len(plans)} 个班、{len(everyone)} 名学员")
+    # a generator of their own: the rest of the world is that of the seed without them
+    planted = (
+        decide.plant(random.Random(seed * 1_000_003 + 15), plans, trainees) if decisions else []
+    )
 
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     emit.directory_rows(rows, institutions, plans, ctx.extra_venues)
@@ -141,6 +153,20 @@ def generate(
         write_frame(
             tmp / f"{table.path}.parquet", schema.frame(table.path, rows.get(table.path, []))
         )
+    if decisions:
+        made, expected = decide.rows(planted, AS_OF)
+        write_frame(tmp / "decisions/planted.parquet", schema.frame("decisions/planted", made))
+        write_frame(
+            tmp / "truth/expected_decisions.parquet",
+            schema.frame("truth/expected_decisions", expected),
+        )
+        # the new evidence arrives the night after the decisions: a delta of that day
+        later = AS_OF + dt.timedelta(days=1)
+        path = "registries/pension_contributions"
+        write_frame(
+            tmp / f"registries/deltas/{later}/pension_contributions.parquet",
+            schema.frame(path, decide.later_rows(planted, later)),
+        )
     institutions_by_id = {i.institution_id: i.name for i in institutions}
     roster_truth = rosters.write_all(
         tmp,
@@ -160,6 +186,11 @@ def generate(
             "class": dict(sorted(class_done.items())),
             "trainee": dict(sorted(trainee_done.items())),
         },
+        **(
+            {"decisions": dict(sorted(Counter(p.case for p in planted).items()))}
+            if decisions
+            else {}
+        ),
         "rows": {
             **{p: s.rows for p, s in sinks.items()},
             **{t.path: len(rows.get(t.path, [])) for t in schema.DIRECTORY + schema.OPERATIONS},

@@ -423,7 +423,35 @@ TRUTH = [
     ),
 ]
 
-ALL = REGISTRIES + DIRECTORY + OPERATIONS + TRUTH
+# only in a world generated with --decisions (crosscheck.world.decide)
+DECISIONS = [
+    _t(
+        "decisions/planted",
+        "officials' decisions to make on the findings of the world's day, as they make them",
+        ("stage", S, "identity / opening / payout"),
+        ("class_id", S, "class"),
+        ("id_number", S, "trainee as on the roster (null: the class's finding)"),
+        ("rule_code", S, "rule"),
+        ("kind", S, "确认 / 驳回 / 准予例外"),
+        ("decided_by", S, "the official"),
+        ("decided_at", TS, "when"),
+        ("reason", S, "the reason given"),
+        ("attachments", S, "the documents seen, separated by 、 (null: none)"),
+    ),
+    _t(
+        "truth/expected_decisions",
+        "what each planted decision must come to after the next night's delta",
+        ("stage", S, "identity / opening / payout"),
+        ("class_id", S, "class"),
+        ("id_number", S, "trainee (null: class-level)"),
+        ("rule_code", S, "rule"),
+        ("case", S, "override / override_refused / dismiss / dismiss_reopened"),
+        ("recorded", B, "false: the decision must be refused (not overridable)"),
+        ("status", S, "the finding's state: 已准予例外 / 待审核 / 已驳回 / 证据已变化，重新待审核"),
+    ),
+]
+
+ALL = REGISTRIES + DIRECTORY + OPERATIONS + TRUTH + DECISIONS
 BY_PATH = {t.path: t for t in ALL}
 # Registries exported as CSV, with their encodings (the rest are Parquet).
 CSV_FILES = {"registries/business_licences": "gb18030", "registries/dishonesty_list": "utf-8"}

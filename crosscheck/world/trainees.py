@@ -59,6 +59,9 @@ class Trainee:
     duplicate_row: bool = False
     expected: list[Expected] = field(default_factory=list)
     cases: list[str] = field(default_factory=list)
+    # findings an official's planted decision lifts (world.decide): not counted as
+    # excluding in the expected accounting
+    lifted: set[str] = field(default_factory=set)
 
     @property
     def online(self) -> bool:
