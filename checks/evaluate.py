@@ -101,13 +101,13 @@ def _finding(con: duckdb.DuckDBPyConnection, row: dict[str, object]) -> str | No
     return str(found[0][0]) if len(found) == 1 else None
 
 
-def make_decisions(con: duckdb.DuckDBPyConnection, world: Path) -> int:
+def make_decisions(con: duckdb.DuckDBPyConnection, world: Path) -> tuple[int, int]:
     """Make a world's planted decisions (``world generate --decisions``) as officials
     would, each checked like any other; a refused one is simply not recorded. How
-    many were recorded."""
+    many were recorded, how many refused."""
     from crosscheck import decisions
 
-    made = 0
+    made = refused = 0
     for row in pl.read_parquet(world / PLANTED).iter_rows(named=True):
         finding = _finding(con, row)
         if finding is None:
@@ -125,8 +125,8 @@ def make_decisions(con: duckdb.DuckDBPyConnection, world: Path) -> int:
             )
             made += 1
         except decisions.DecisionError:
-            pass
-    return made
+            refused += 1
+    return made, refused
 
 
 def score_decisions(con: duckdb.DuckDBPyConnection, world: Path) -> pl.DataFrame:

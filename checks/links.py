@@ -190,9 +190,19 @@ def setup(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-def record(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+def record(con: duckdb.DuckDBPyConnection, run_id: str, linked: str | None = None) -> None:
     """Rewrite ``links`` for the classes in scope: every linked record, how it was
-    linked and the name comparison. Call inside the run's transaction."""
+    linked and the name comparison (or the rows of the table ``linked``, made by
+    :func:`rows` elsewhere). Call inside the run's transaction."""
+    con.execute("DELETE FROM links WHERE class_id IN (SELECT class_id FROM _scope)")
+    if linked is not None:
+        con.execute(f"INSERT INTO links SELECT * FROM {linked}")
+        return
+    adapter.run(con, "links: record", f"INSERT INTO links {rows()}", {"run": run_id})
+
+
+def rows() -> str:
+    """SQL (parameter ``$run``): the ``links`` rows of this run's ``_l_*`` tables."""
     parts = []
     for registry, (table, _, key) in REGISTRIES.items():
         # the dishonesty list holds no names
@@ -207,10 +217,7 @@ def record(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
                    l.link, {level}, $run
             FROM {table} l JOIN {TRAINEES} t ON t.class_id = l.class_id
                  AND t.id_number = l.person""")
-    con.execute("DELETE FROM links WHERE class_id IN (SELECT class_id FROM _scope)")
-    adapter.run(
-        con, "links: record", f"INSERT INTO links {' UNION ALL '.join(parts)}", {"run": run_id}
-    )
+    return " UNION ALL ".join(parts)
 
 
 # the open findings whose evidence cites each link's record (for the export)

@@ -48,8 +48,21 @@ def recheck(
     decisions.merge_inbox(con)
     ids = pending_classes(con, as_of) if class_ids is None else class_ids
     if not ids:
-        return {"classes": 0, "found": 0, "new": 0, "resolved": 0, "new_by_rule": {}}
+        return summarize(con, run_id, [], [])
     summaries = runner.run_stages(con, STAGES, run_id, as_of=as_of, class_ids=ids)
+    return summarize(con, run_id, ids, summaries)
+
+
+def summarize(
+    con: duckdb.DuckDBPyConnection | None,
+    run_id: str,
+    ids: list[str],
+    summaries: list[runner.RunSummary],
+) -> dict[str, Any]:
+    """The re-check's part of the night's summary: classes, found, new, resolved and
+    the new findings by rule."""
+    if not ids or con is None:  # nothing re-checked
+        return {"classes": 0, "found": 0, "new": 0, "resolved": 0, "new_by_rule": {}}
     new_by_rule = dict(
         con.execute(
             "SELECT rule_code, count(*) FROM findings WHERE first_run_id = ? "

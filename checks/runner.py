@@ -134,6 +134,20 @@ def run_stages(
 ) -> list[RunSummary]:
     """Run stages in order for every class (or the given ones), preparing the classes'
     rules, parameters and links once; write every stage's findings in one transaction."""
+    found(con, stages, as_of=as_of, class_ids=class_ids)
+    return write(con, stages, run_id)
+
+
+def found(
+    con: duckdb.DuckDBPyConnection,
+    stages: list[str],
+    *,
+    as_of: dt.date,
+    class_ids: list[str] | None = None,
+) -> None:
+    """Everything :func:`run_stages` does but the writing: the scope, the links and
+    the stages' findings in the temp tables ``_scope``, ``_l_*`` and ``_rated``
+    (a partition of a partitioned run returns them; :mod:`checks.partition`)."""
     prepare_udfs(con)
     _reference(con)
     params.class_rules(con, class_ids)
@@ -181,7 +195,6 @@ def run_stages(
         values = {"as_of": as_of} if "$as_of" in sql else None
         adapter.run(con, f"setup: {name}", f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", values)
     _found(con, stages, as_of)
-    return _write(con, stages, run_id)
 
 
 # A run over this many classes or fewer (an on-demand check) checks the roster's
@@ -246,9 +259,16 @@ def _found(con: duckdb.DuckDBPyConnection, stages: list[str], as_of: dt.date) ->
     )
 
 
-def _write(con: duckdb.DuckDBPyConnection, stages: list[str], run_id: str) -> list[RunSummary]:
+def write(
+    con: duckdb.DuckDBPyConnection,
+    stages: list[str],
+    run_id: str,
+    linked: str | None = None,
+) -> list[RunSummary]:
     """Record every stage's findings and the run's links, in one transaction: new ones
-    inserted, known ones refreshed, those no longer found in scope resolved."""
+    inserted, known ones refreshed, those no longer found in scope resolved. The
+    links are those of this connection's ``_l_*`` tables, or the rows of the table
+    ``linked`` (a partitioned run's, gathered from its partitions)."""
     now = dt.datetime.now().replace(microsecond=0)
     counts = {
         stage: (int(found), int(new))
@@ -294,7 +314,7 @@ def _write(con: duckdb.DuckDBPyConnection, stages: list[str], run_id: str) -> li
                 {"now": now, "stages": stages},
             ).fetchall()
         )
-        links.record(con, run_id)
+        links.record(con, run_id, linked)
         killpoint.here("check.commit")
         con.execute("COMMIT")
     except BaseException:

@@ -143,7 +143,7 @@ def prepare(
                 f"该问题有未决异议，争议的是 {who} 的审核结论：须由另一位复核人审核"
             )
     if kind in LIFTING and not reason:
-        raise DecisionError(f"{KINDS[kind]}须写明理由（--reason）")
+        raise DecisionError(f"{KINDS[kind]}须写明理由")
     if kind == "override" and not overridable(finding):
         from crosscheck.policy.loader import label
         from crosscheck.rules import RULES

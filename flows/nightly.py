@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from prefect import flow, get_run_logger, task
 
 from crosscheck import warehouse
 from crosscheck.checks import nightly as checks_nightly
+from crosscheck.checks import partition
 from crosscheck.connectors.http import RetryPolicy
 from crosscheck.flows.common import day, warehouse_path
 from crosscheck.ingest.load import Outcome
@@ -77,6 +81,90 @@ def recheck(db: str | None, as_of: str, run_id: str) -> dict[str, Any]:
         con.close()
 
 
+@task(name="export-partitions")
+def export_partitions(
+    db: str | None, as_of: str, run_id: str, parts: int, folder: str
+) -> list[partition.Task]:
+    """The partitioned re-check's first step: the web's decisions merged, the classes
+    still open chosen, the warehouse exported in partitions; the tasks to run."""
+    from crosscheck import decisions
+
+    con = warehouse.connect(warehouse_path(db))
+    try:
+        decisions.merge_inbox(con)
+        ids = checks_nightly.pending_classes(con, dt.date.fromisoformat(as_of))
+        if not ids:
+            return []
+        return partition.prepare(
+            con,
+            Path(folder),
+            checks_nightly.STAGES,
+            run_id,
+            as_of=dt.date.fromisoformat(as_of),
+            parts=parts,
+            class_ids=ids,
+        )
+    finally:
+        con.close()
+
+
+@task(name="check-partition", task_run_name="check-partition-{job.part}")
+def check_partition(job: partition.Task) -> tuple[pa.Table, pa.Table]:
+    """One partition's rules in a DuckDB of its own (the class pass is part -1)."""
+    return partition.run_task(job)
+
+
+@flow(name="partitioned-checks")
+def partitioned_checks(jobs: list[partition.Task]) -> list[tuple[pa.Table, pa.Table]]:
+    """The partitions side by side on the flow's task runner (Dask, from the nightly)."""
+    futures = check_partition.map(jobs)
+    return [f.result() for f in futures]
+
+
+@task(name="write-partitions")
+def write_partitions(
+    db: str | None, run_id: str, jobs: list[partition.Task], results: list[Any]
+) -> dict[str, Any]:
+    """Write the partitions' findings and links as one run writes its own."""
+    ids = list(jobs[0].class_ids or [])
+    con = warehouse.connect(warehouse_path(db))
+    try:
+        summaries = partition.gather(con, checks_nightly.STAGES, run_id, results, ids)
+        return checks_nightly.summarize(con, run_id, ids, summaries)
+    finally:
+        con.close()
+
+
+def _partitioned(
+    db: str | None, as_of: str, run_id: str, workers: int, scheduler: str | None
+) -> dict[str, Any]:
+    """The re-check in partitions, each a task on Dask through prefect-dask's task
+    runner (a LocalCluster of ``workers`` processes, or ``scheduler``)."""
+    from prefect_dask import DaskTaskRunner
+
+    folder = Path(tempfile.mkdtemp(prefix="crosscheck-export-"))
+    try:
+        jobs = export_partitions(db, as_of, run_id, workers, str(folder))
+        if not jobs:
+            return checks_nightly.summarize(None, run_id, [], [])
+        runner = (
+            DaskTaskRunner(address=scheduler)
+            if scheduler
+            else DaskTaskRunner(
+                cluster_kwargs={
+                    "n_workers": workers,
+                    "threads_per_worker": 1,
+                    "processes": True,
+                    "dashboard_address": None,
+                }
+            )
+        )
+        results = partitioned_checks.with_options(task_runner=runner)(jobs)
+        return write_partitions(db, run_id, jobs, results)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @task(name="publish")
 def publish(db: str | None, as_of: str) -> None:
     path = warehouse_path(db)
@@ -114,12 +202,15 @@ def nightly(
     retries: int = 2,
     retry_delay_seconds: float = 30.0,
     attempts: int = 4,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> dict[str, Any]:
     """Pull every registry (a source that stays down leaves its data stale and the
     run partial), re-check every class still open to a decision, record only new
     findings, publish the dashboard's data, and write the run's summary. ``retries``
     and ``retry_delay_seconds`` are the registry tasks' (``attempts``: requests per
-    page inside one try)."""
+    page inside one try). ``workers`` > 1 or a Dask ``scheduler`` address: the re-check
+    runs in partitions on Dask (``checks/partition.py``), with the same findings."""
     logger = get_run_logger()
     started = dt.datetime.now().replace(microsecond=0)
     run_id = f"nightly-{started:%Y%m%dT%H%M%S}"
@@ -144,7 +235,10 @@ def nightly(
             "no registry URL (CROSSCHECK_REGISTRY_URL): nothing pulled, re-checking on the "
             "data already held; every source is stale"
         )
-    checked = recheck(db, check_day, run_id)
+    if workers > 1 or scheduler:
+        checked = _partitioned(db, check_day, run_id, workers, scheduler)
+    else:
+        checked = recheck(db, check_day, run_id)
     summary = {
         "as_of": check_day,
         "sources": {

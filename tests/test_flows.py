@@ -228,6 +228,52 @@ def test_a_night_without_a_registry_says_nothing_was_pulled(
     assert result["classes"] > 0
 
 
+def test_the_nightly_recheck_in_partitions_on_dask_finds_what_one_run_finds(
+    prefect_env: str,
+    small_published: dict[str, Path],
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 16: ``nightly(workers=2)`` re-checks in partitions, each a Prefect task on
+    Dask (prefect-dask's DaskTaskRunner, a two-process LocalCluster). On unchanged data
+    nothing is new and nothing resolved — the same findings, row for row — and the
+    partitions' task runs are in the Prefect API."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterName
+
+    from crosscheck.flows.nightly import nightly
+    from tests.test_partition import FINDINGS, LINKS, rows
+
+    monkeypatch.setenv("PREFECT_LOGGING_TO_API_ENABLED", "false")
+    monkeypatch.delenv("CROSSCHECK_REGISTRY_URL", raising=False)
+    home.mkdir(parents=True, exist_ok=True)
+    db = home / "crosscheck.duckdb"
+    shutil.copy(small_published["db"], db)
+    before, links_before = rows(db, FINDINGS), rows(db, LINKS)
+    result = nightly(db=str(db), as_of=SMALL_AS_OF, workers=2)
+    assert result["classes"] > 0
+    assert (result["new"], result["resolved"]) == (0, 0)
+    assert result["found"] > 0
+    assert rows(db, FINDINGS) == before
+    assert rows(db, LINKS) == links_before
+
+    async def task_runs() -> list[str]:
+        async with get_client() as client:
+            found = await client.read_task_runs(
+                task_run_filter=TaskRunFilter(name=TaskRunFilterName(like_="check-partition"))
+            )
+            return [t.name for t in found if t.state is not None and t.state.is_completed()]
+
+    names = asyncio.run(task_runs())
+    assert sorted(n for n in names if n.startswith("check-partition")) == [
+        "check-partition--1",
+        "check-partition-0",
+        "check-partition-1",
+    ]
+
+
 def test_opening_payout_and_monthly_flows(
     prefect_env: str,
     small_published: dict[str, Path],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -31,27 +32,61 @@ findings_app = typer.Typer(help="核查结果。", no_args_is_help=True)
 STAGE_LABELS = {"identity": "身份与花名册", "opening": "开班审核", "payout": "补贴核算"}
 
 
-def _run_all(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[RunSummary]:
+def _run_all(
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.date,
+    workers: int = 1,
+    scheduler: str | None = None,
+) -> list[RunSummary]:
     from crosscheck import decisions
     from crosscheck.checks import runner
 
-    decisions.merge_inbox(con)  # the decisions and appeals made on the web since
+    merged = decisions.merge_inbox(con)  # the decisions and appeals made on the web since
+    if merged:
+        err.print(f"[dim]已并入网页上的审核结论与异议 {merged} 条[/]")
 
     run_id = f"check-{dt.datetime.now():%Y%m%dT%H%M%S}"
-    return runner.run_stages(con, ["identity", "opening", "payout"], run_id, as_of=as_of)
+    stages = ["identity", "opening", "payout"]
+    if workers == 1 and scheduler is None:
+        return runner.run_stages(con, stages, run_id, as_of=as_of)
+    from crosscheck.checks import partition
+
+    return partition.run(
+        con,
+        stages,
+        run_id,
+        as_of=as_of,
+        parts=workers,
+        mapper=partition.dask_mapper(workers, scheduler),
+    )
 
 
 @check_app.command("all")
 def check_all(
     as_of: Annotated[str | None, typer.Option("--as-of", help="核查日期（默认今天）")] = None,
     db: DbOption = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="按身份证号前 14 位分区、在 Dask 上并行核查的分区数（默认 1：不分区）",
+        ),
+    ] = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler", help="Dask 调度器地址（如 tcp://10.0.0.5:8786；默认在本机启动）"
+        ),
+    ] = None,
 ) -> None:
     """对仓库中所有班级运行全部核查规则（每晚任务的核查部分），只记录新发现的问题。"""
     day = as_of_date(as_of)
     path = db or default_warehouse()
     con = warehouse.connect(path)
     try:
-        summaries = _run_all(con, day)
+        summaries = _run_all(con, day, workers, scheduler)
         from crosscheck.reports.publish import publish_all
 
         killpoint.here("check.publish")
@@ -86,7 +121,10 @@ def evaluate_world(
     from crosscheck.ingest.run import from_files
 
     as_of = dt.date.fromisoformat(str(read_manifest(world)["as_of"]))
-    path = db or Path(tempfile.mkdtemp(prefix="crosscheck-eval-")) / "eval.duckdb"
+    # without --db, a warehouse of its own that goes when the scores are in (it holds
+    # the world's people: nothing of it stays behind outside $CROSSCHECK_HOME)
+    scratch = None if db else Path(tempfile.mkdtemp(prefix="crosscheck-eval-"))
+    path = db or (scratch or Path()) / "eval.duckdb"
     con = warehouse.connect(path, create=True)  # eval loads a world: a new file is fine
     try:
         err.print(f"[dim]载入 {world} → {path}[/]")
@@ -94,8 +132,11 @@ def evaluate_world(
         _run_all(con, as_of)
         planted = (world / evaluate.PLANTED).is_file()
         if planted:
-            made = evaluate.make_decisions(con, world)
-            err.print(f"[dim]已作出埋入的审核结论 {made} 个；载入次日的增量后重新核查[/]")
+            made, refused = evaluate.make_decisions(con, world)
+            err.print(
+                f"[dim]已作出埋入的审核结论 {made} 个（另有 {refused} 个按规定被拒绝）；"
+                "载入次日的增量后重新核查[/]"
+            )
             from_files(con, world, as_of=as_of + dt.timedelta(days=1))
             _run_all(con, as_of)
         codes = set(RULES)
@@ -107,11 +148,20 @@ def evaluate_world(
         )
     finally:
         con.close()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def eval_(
     world: Annotated[Path, typer.Option("--world", help="合成世界目录")],
-    db: DbOption = None,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            help="保留评估所用的仓库文件于此（默认用临时文件，评估后删除）",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """与合成世界的标准答案比对：各规则的精确率、召回率，以及每一处金额差异。
 

@@ -237,11 +237,14 @@ def demo() -> None:
     finally:
         server.should_exit = True
         thread.join(10)
+    from crosscheck.cli.check_cmd import STAGE_LABELS
+    from crosscheck.cli.ingest_cmd import STATUS_LABELS
+
     try:
         for o in outcomes:
             out.print(
                 f"  {o.source}：读取 {o.read:,}，载入 {o.loaded:,}，"
-                f"拒收 {o.rejected:,}（{o.status}）"
+                f"拒收 {o.rejected:,}（{STATUS_LABELS.get(o.status, o.status)}）"
             )
         ok = sum(o.status in ("loaded", "unchanged") for o in snapshots)
         out.print(
@@ -252,7 +255,9 @@ def demo() -> None:
         out.print(Rule("3 全部核查（身份、开班审核、结课核算），发布看板数据"))
         summaries = runner.run_stages(con, ["identity", "opening", "payout"], "demo", as_of=as_of)
         for s in summaries:
-            out.print(f"  {s.stage}：发现 {s.found} 项（新增 {s.new}，已消除 {s.resolved}）")
+            out.print(
+                f"  {STAGE_LABELS[s.stage]}：发现 {s.found} 项（新增 {s.new}，已消除 {s.resolved}）"
+            )
         publish_all(con, path, as_of)
         top = con.execute(
             "SELECT rule_code, count(*) FROM findings WHERE resolved_at IS NULL "
@@ -326,7 +331,8 @@ def demo() -> None:
     out.print(f"  月度报告：{report_xlsx}")
     out.print(
         "  看板：crosscheck serve  然后打开 http://127.0.0.1:8000/"
-        "（尚无账号时以开发密钥 crosscheck-reviewer-dev 登录；待审核 /queue）"
+        "（尚无账号时账号留空，以开发密钥 crosscheck-viewer-dev 只读"
+        "或 crosscheck-reviewer-dev 审核登录；待审核 /queue）"
     )
     out.print("  新建账号：crosscheck users add 账号名 --role reviewer --scope 2104")
     out.print("  与标准答案比对：crosscheck eval --world " + str(world))
