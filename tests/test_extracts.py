@@ -26,7 +26,12 @@ from crosscheck.world import schema
 
 CASES = Path(__file__).parent / "cases"
 # warehouse table -> the contract's table of the same name
-CONTRACT = {t.path.split("/")[-1]: t for t in schema.ALL if not t.path.startswith("truth/")}
+# The truth and the planted decisions are the generator's answers, never loaded.
+CONTRACT = {
+    t.path.split("/")[-1]: t
+    for t in schema.ALL
+    if not t.path.startswith(("truth/", "decisions/"))
+}
 
 
 def _case(file: str, name: str) -> model.Case:

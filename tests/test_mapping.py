@@ -256,9 +256,11 @@ def test_a_new_parquet_delta_in_a_world_folder_loads_alone(tmp_path: Path) -> No
     con = warehouse.connect(tmp_path / "w.duckdb", create=True)
     _, (first,) = from_files(con, tmp_path / "world", as_of=AS_OF)
     assert first.read == 5
-    (folder / "deltas" / "2026-12-01").mkdir(parents=True)
+    # Dated on the load's day: a delta dated later waits for its day (test_ingest).
+    day = AS_OF.isoformat()
+    (folder / "deltas" / day).mkdir(parents=True)
     typed.head(1).with_columns(month_to=pl.lit(dt.date(2024, 6, 1))).write_parquet(
-        folder / "deltas" / "2026-12-01" / "pension_contributions.parquet"
+        folder / "deltas" / day / "pension_contributions.parquet"
     )
     _, (second,) = from_files(con, tmp_path / "world", as_of=AS_OF)
     assert second.status == "loaded", second.detail
