@@ -28,9 +28,7 @@ CASES = Path(__file__).parent / "cases"
 # warehouse table -> the contract's table of the same name
 # The truth and the planted decisions are the generator's answers, never loaded.
 CONTRACT = {
-    t.path.split("/")[-1]: t
-    for t in schema.ALL
-    if not t.path.startswith(("truth/", "decisions/"))
+    t.path.split("/")[-1]: t for t in schema.ALL if not t.path.startswith(("truth/", "decisions/"))
 }
 
 
