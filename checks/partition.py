@@ -22,6 +22,7 @@ default, or a scheduler's address.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -73,12 +74,12 @@ def export(con: duckdb.DuckDBPyConnection, folder: Path, parts: int) -> list[str
     folder.mkdir(parents=True, exist_ok=True)
     for table in tables:
         if table in PERSON_TABLES:
-            (folder / table).mkdir(parents=True, exist_ok=True)
-            for n in range(parts):
-                con.execute(
-                    f"COPY (SELECT * FROM {table} WHERE {bucket(parts)} = {n}) "
-                    f"TO '{folder / table / f'{n}.parquet'}' (FORMAT parquet)"
-                )
+            # one scan per table: DuckDB writes <table>/_part=<n>/… for each partition
+            # that has rows (the column itself is left out of the files)
+            con.execute(
+                f"COPY (SELECT *, {bucket(parts)} AS _part FROM {table}) "
+                f"TO '{folder / table}' (FORMAT parquet, PARTITION_BY (_part))"
+            )
         else:
             con.execute(f"COPY {table} TO '{folder / f'{table}.parquet'}' (FORMAT parquet)")
     return tables
@@ -94,6 +95,7 @@ class Task:
     as_of: dt.date
     run_id: str
     class_ids: tuple[str, ...] | None = None  # None: every class
+    threads: int | None = None  # DuckDB threads (None: the machine's cores)
 
 
 def run_task(task: Task) -> tuple[pa.Table, pa.Table]:
@@ -109,6 +111,8 @@ def run_task(task: Task) -> tuple[pa.Table, pa.Table]:
         try:
             warehouse.migrate(con)
             con.execute("SET enable_progress_bar = false")
+            if task.threads is not None:  # tasks side by side on one machine share it
+                con.execute(f"SET threads = {int(task.threads)}")
             # the lookup indexes serve one-class checks; a partition is read whole, by
             # hash joins, and filling an index costs more than the run (measured)
             for (index,) in con.execute(
@@ -122,9 +126,15 @@ def run_task(task: Task) -> tuple[pa.Table, pa.Table]:
                 elif task.part == CLASS_PASS:
                     if table != "roster_entries":
                         continue  # no registry: the class-level rules read none
-                    source = f"'{folder / table}/*.parquet'"
+                    if not any((folder / table).glob("_part=*")):
+                        continue  # no roster row at all
+                    source = f"'{folder / table}/*/*.parquet'"
                 else:
-                    source = f"'{folder / table / f'{task.part}.parquet'}'"
+                    if not (folder / table / f"_part={task.part}").is_dir():
+                        continue  # no row of this table falls in the partition
+                    source = f"'{folder / table / f'_part={task.part}'}/*.parquet'"
+                if table in PERSON_TABLES:
+                    source = f"{source}, hive_partitioning = false"
                 con.execute(f"INSERT INTO {table} SELECT * FROM read_parquet({source})")
             ids = list(task.class_ids) if task.class_ids is not None else None
             runner.found(con, list(task.stages), as_of=task.as_of, class_ids=ids)
@@ -150,15 +160,23 @@ def prepare(
     as_of: dt.date,
     parts: int,
     class_ids: list[str] | None = None,
+    threads: int | None = None,
 ) -> list[Task]:
     """Export the warehouse into ``folder`` and say the tasks: the class pass, then
-    one per partition."""
+    one per partition; ``threads``: each task's DuckDB threads (:func:`local_threads`
+    for tasks sharing this machine)."""
     tables = tuple(export(con, folder, parts))
     ids = tuple(class_ids) if class_ids is not None else None
     return [
-        Task(str(folder), tables, part, parts, tuple(stages), as_of, run_id, ids)
+        Task(str(folder), tables, part, parts, tuple(stages), as_of, run_id, ids, threads)
         for part in [CLASS_PASS, *range(parts)]
     ]
+
+
+def local_threads(workers: int) -> int:
+    """DuckDB threads for each of ``workers`` tasks running side by side on this
+    machine: its cores shared out (each DuckDB would otherwise take them all)."""
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
 
 
 def gather(
@@ -203,6 +221,7 @@ def run(
     parts: int,
     mapper: Mapper,
     class_ids: list[str] | None = None,
+    threads: int | None = None,
 ) -> list[runner.RunSummary]:
     """The stages for every class (or the given ones), partitioned: export, the tasks
     through ``mapper`` (Dask's ``client.map`` and gather, or plain ``map``), then one
@@ -210,7 +229,16 @@ def run(
     steps with Prefect's DaskTaskRunner: ``flows/nightly.py``.)"""
     folder = Path(tempfile.mkdtemp(prefix="crosscheck-export-"))
     try:
-        tasks = prepare(con, folder, stages, run_id, as_of=as_of, parts=parts, class_ids=class_ids)
+        tasks = prepare(
+            con,
+            folder,
+            stages,
+            run_id,
+            as_of=as_of,
+            parts=parts,
+            class_ids=class_ids,
+            threads=threads,
+        )
         results = list(mapper(run_task, tasks))
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -83,7 +83,7 @@ def recheck(db: str | None, as_of: str, run_id: str) -> dict[str, Any]:
 
 @task(name="export-partitions")
 def export_partitions(
-    db: str | None, as_of: str, run_id: str, parts: int, folder: str
+    db: str | None, as_of: str, run_id: str, parts: int, folder: str, threads: int | None = None
 ) -> list[partition.Task]:
     """The partitioned re-check's first step: the web's decisions merged, the classes
     still open chosen, the warehouse exported in partitions; the tasks to run."""
@@ -103,12 +103,21 @@ def export_partitions(
             as_of=dt.date.fromisoformat(as_of),
             parts=parts,
             class_ids=ids,
+            threads=threads,
         )
     finally:
         con.close()
 
 
-@task(name="check-partition", task_run_name="check-partition-{job.part}")
+def _partition_run_name() -> str:
+    """``check-partition-<n>``, and ``check-classes`` for the class pass."""
+    from prefect.runtime import task_run
+
+    part = task_run.parameters["job"].part
+    return "check-classes" if part == partition.CLASS_PASS else f"check-partition-{part}"
+
+
+@task(name="check-partition", task_run_name=_partition_run_name)
 def check_partition(job: partition.Task) -> tuple[pa.Table, pa.Table]:
     """One partition's rules in a DuckDB of its own (the class pass is part -1)."""
     return partition.run_task(job)
@@ -144,7 +153,9 @@ def _partitioned(
 
     folder = Path(tempfile.mkdtemp(prefix="crosscheck-export-"))
     try:
-        jobs = export_partitions(db, as_of, run_id, workers, str(folder))
+        # a LocalCluster's workers share this machine's cores; a cluster's are their own
+        threads = None if scheduler else partition.local_threads(workers)
+        jobs = export_partitions(db, as_of, run_id, workers, str(folder), threads)
         if not jobs:
             return checks_nightly.summarize(None, run_id, [], [])
         runner = (

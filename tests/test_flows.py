@@ -38,6 +38,16 @@ QUIET = {
 }
 
 
+def stop_serve(serve: subprocess.Popen[bytes]) -> None:
+    """SIGTERM a `crosscheck serve` as a service manager would; kill it after 60 s."""
+    serve.send_signal(signal.SIGTERM)
+    try:
+        serve.wait(60)
+    except subprocess.TimeoutExpired:
+        serve.kill()
+        serve.wait()
+
+
 def _wait(url: str, seconds: float, process: subprocess.Popen[bytes] | None = None) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -262,13 +272,13 @@ def test_the_nightly_recheck_in_partitions_on_dask_finds_what_one_run_finds(
     async def task_runs() -> list[str]:
         async with get_client() as client:
             found = await client.read_task_runs(
-                task_run_filter=TaskRunFilter(name=TaskRunFilterName(like_="check-partition"))
+                task_run_filter=TaskRunFilter(name=TaskRunFilterName(like_="check-"))
             )
             return [t.name for t in found if t.state is not None and t.state.is_completed()]
 
     names = asyncio.run(task_runs())
-    assert sorted(n for n in names if n.startswith("check-partition")) == [
-        "check-partition--1",
+    assert sorted(n for n in names if n.startswith("check-")) == [
+        "check-classes",
         "check-partition-0",
         "check-partition-1",
     ]
@@ -465,9 +475,4 @@ def test_the_prefect_ui_of_serve_on_another_port_lists_the_four_deployments(
             finally:
                 browser.close()
     finally:
-        serve.send_signal(signal.SIGTERM)
-        try:
-            serve.wait(60)
-        except subprocess.TimeoutExpired:
-            serve.kill()
-            serve.wait()
+        stop_serve(serve)

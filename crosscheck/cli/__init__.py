@@ -84,6 +84,7 @@ def _register() -> None:
         db_cmd,
         decide_cmd,
         demo,
+        exchange_cmd,
         id_cmd,
         ingest_cmd,
         links_cmd,
@@ -115,6 +116,7 @@ def _register() -> None:
     app.add_typer(roster_cmd.app, name="roster")
     app.add_typer(world_cmd.app, name="world")
     app.add_typer(world_cmd.registry_app, name="registry")
+    app.add_typer(exchange_cmd.app, name="exchange")
     app.command("demo")(demo.demo)
     app.command("serve")(serve_cmd.serve)
     app.command("publish")(report_cmd.publish)

@@ -58,6 +58,8 @@ def _run_all(
         as_of=as_of,
         parts=workers,
         mapper=partition.dask_mapper(workers, scheduler),
+        # a LocalCluster's workers share this machine's cores; a cluster's are their own
+        threads=partition.local_threads(workers) if scheduler is None else None,
     )
 
 
@@ -152,27 +154,120 @@ def evaluate_world(
             shutil.rmtree(scratch, ignore_errors=True)
 
 
+def evaluate_nation(
+    world: Path, db: Path | None
+) -> dict[str, tuple[dict[str, Score], dict[str, Score], pl.DataFrame]]:
+    """A nation (:mod:`crosscheck.world.nation`) as its provinces would run it: each
+    loads its own folder into its own warehouse and runs every stage; each exports
+    its training records to the national exchange (beside the exchange-only
+    provinces' files); each receives the others', loads again and runs every stage
+    again. Scores per province against its truth. ``db``: a folder to keep the
+    warehouses and the exchange in (default: a temporary one, removed after)."""
+    from crosscheck import exchange
+    from crosscheck.checks import accounting, evaluate
+    from crosscheck.cli.world_cmd import read_manifest
+    from crosscheck.ingest.run import from_files
+
+    as_of = dt.date.fromisoformat(str(read_manifest(world)["as_of"]))
+    scratch = None if db else Path(tempfile.mkdtemp(prefix="crosscheck-eval-"))
+    home = db or scratch or Path()
+    provinces = sorted(p.name for p in (world / "provinces").iterdir() if p.is_dir())
+    hub = home / "exchange"
+    hub.mkdir(parents=True, exist_ok=True)
+    for f in sorted((world / "exchange").glob("*.parquet")):
+        shutil.copy2(f, hub / f.name)
+    cons: dict[str, duckdb.DuckDBPyConnection] = {}
+    try:
+        for code in provinces:  # each province's own night, before any exchange
+            folder = home / code
+            if folder.exists():
+                shutil.rmtree(folder)
+            shutil.copytree(world / "provinces" / code, folder)
+            cons[code] = con = warehouse.connect(home / f"{code}.duckdb", create=True)
+            err.print(f"[dim]省份 {code}：载入 {folder}，核查[/]")
+            from_files(con, folder, as_of=as_of)
+            _run_all(con, as_of)
+            exchange.write(exchange.export(con, code, as_of), hub / f"{code}.parquet")
+        results = {}
+        for code, con in cons.items():  # the next night: the others' records have arrived
+            got = exchange.receive(hub, home / code, code)
+            err.print(
+                f"[dim]省份 {code}：收到外省培训记录 "
+                + "、".join(f"{k} {v:,} 条" for k, v in got.items())
+                + "，重新载入并核查[/]"
+            )
+            from_files(con, home / code, as_of=as_of)
+            _run_all(con, as_of)
+            truth = world / "provinces" / code
+            codes = set(RULES)
+            results[code] = (
+                evaluate.score(con, truth, codes),
+                evaluate.score_by(con, truth, codes),
+                accounting.compute(con, as_of),
+            )
+        return results
+    finally:
+        for con in cons.values():
+            con.close()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
 def eval_(
     world: Annotated[Path, typer.Option("--world", help="合成世界目录")],
     db: Annotated[
         Path | None,
         typer.Option(
             "--db",
-            help="保留评估所用的仓库文件于此（默认用临时文件，评估后删除）",
+            help="保留评估所用的仓库文件于此（默认用临时文件，评估后删除）；"
+            "多省世界：保留各省仓库与交换文件的目录",
             show_default=False,
         ),
     ] = None,
 ) -> None:
     """与合成世界的标准答案比对：各规则的精确率、召回率，以及每一处金额差异。
+    多省世界（--scale nation）：各省分别核查，经全国交换互见培训记录后逐省比对。
 
     退出状态：0 全部一致，1 有差异。
     """
-    import polars as pl
+    from crosscheck.cli.world_cmd import read_manifest
 
     if not (world / "world.json").is_file():
         raise CrosscheckError(f"{world} 不是合成世界目录（缺少 world.json）")
+    if read_manifest(world).get("provinces"):
+        if not (world / "provinces").is_dir():
+            raise CrosscheckError(f"{world}：多省世界缺少 provinces/ 目录（世界目录已损坏？）")
+        results = evaluate_nation(world, db)
+        perfect = True
+        for code, (scores, groups, money) in results.items():
+            perfect &= _report(
+                scores, groups, money, None, world / "provinces" / code, f"省份 {code}："
+            )
+        out.print(
+            f"全国：{len(results)} 个省份各自核查"
+            + ("，全部一致" if perfect else "，[red]有差异[/]")
+        )
+        if not perfect:
+            raise typer.Exit(1)
+        return
     scores, groups, money, decided = evaluate_world(world, db)
-    table = Table("规则代码", "应发现", "发现", "命中", "精确率", "召回率", "严重程度一致")
+    if not _report(scores, groups, money, decided, world, ""):
+        raise typer.Exit(1)
+
+
+def _report(
+    scores: dict[str, Score],
+    groups: dict[str, Score],
+    money: pl.DataFrame,
+    decided: pl.DataFrame | None,
+    world: Path,
+    title: str,
+) -> bool:
+    """Print one world's (or province's) scores, money and decisions; whether all agree."""
+    import polars as pl
+
+    heads = ("规则代码", "应发现", "发现", "命中", "精确率", "召回率", "严重程度一致")
+    table = Table(*heads, title=title or None)
     perfect = True
     labels = {"identity": "阶段：身份", "opening": "阶段：开班", "payout": "阶段：补贴核算"}
     labels["fuzzy identity"] = "模糊身份匹配"
@@ -212,7 +307,7 @@ def eval_(
     for class_id, column, expected, found in mismatches:
         what = "是否拨付（payable）" if column == "payable" else column
         out.print(f"[red]金额不一致[/] {class_id} {what}：应为 {expected}，核算为 {found}")
-    out.print(f"补贴核算表：{truth.height} 个班，金额不一致 {len(mismatches)} 处")
+    out.print(f"{title}补贴核算表：{truth.height} 个班，金额不一致 {len(mismatches)} 处")
     if decided is not None:
         wrong = decided.filter(~pl.col("ok"))
         for r in wrong.iter_rows(named=True):
@@ -223,8 +318,7 @@ def eval_(
             )
         out.print(f"审核结论：埋入 {decided.height} 个，效果不一致 {wrong.height} 个")
         perfect &= wrong.height == 0
-    if mismatches or not perfect:
-        raise typer.Exit(1)
+    return perfect and not mismatches
 
 
 # the options and the writing every export shares (findings, links)

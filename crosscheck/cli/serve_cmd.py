@@ -70,11 +70,39 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
 
 
-def start_prefect_server(port: int) -> subprocess.Popen[bytes]:
+def database_url(text: str) -> str:
+    """A PostgreSQL address for Prefect's server (its supported production database):
+    ``postgresql+asyncpg://user:password@host:port/database``; ``postgresql://`` is
+    taken as the same. Anything else is refused before anything starts."""
+    from urllib.parse import urlsplit
+
+    url = text.strip()
+    if url.startswith("postgresql://"):
+        url = "postgresql+asyncpg://" + url.removeprefix("postgresql://")
+    parts = urlsplit(url)
+    if parts.scheme != "postgresql+asyncpg" or not parts.hostname or not parts.path.strip("/"):
+        raise CrosscheckError(
+            "--prefect-db 应为 PostgreSQL 地址，如 postgresql+asyncpg://用户:密码@127.0.0.1:5433/prefect"
+            "（scripts/postgres start 目录 写出的 url 文件）"
+        )
+    return url
+
+
+def shown(url: str) -> str:
+    """A database address without its password, for the terminal and the logs."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"PostgreSQL {parts.hostname}:{parts.port or 5432}{parts.path}"
+
+
+def start_prefect_server(port: int, database: str | None = None) -> subprocess.Popen[bytes]:
     """A stand-alone Prefect server on loopback (its UI at http://127.0.0.1:<port>),
     its API behind a basic-auth string that this process's client also uses: no
     other local user can read flow runs or start the writing deployments. The server
-    runs in its own process group, so stopping crosscheck stops all of it."""
+    runs in its own process group, so stopping crosscheck stops all of it.
+    ``database``: a PostgreSQL URL (:func:`database_url`) instead of SQLite in
+    ``PREFECT_HOME`` — for several workers running flows at once."""
     import httpx
 
     log = home_dir() / "prefect" / "server.log"
@@ -101,6 +129,7 @@ def start_prefect_server(port: int) -> subprocess.Popen[bytes]:
             # the UI's own page asks this address for its data: without it, a server
             # on any port but 4200 shows an empty UI (issue 13, item 4)
             "PREFECT_UI_API_URL": f"http://127.0.0.1:{port}/api",
+            **({"PREFECT_API_DATABASE_CONNECTION_URL": database} if database else {}),
         },
         start_new_session=True,
         preexec_fn=_die_with_parent,
@@ -148,8 +177,18 @@ def _loopback(host: str) -> bool:
         return False  # a name: may resolve to anything
 
 
-def deployments(registry_url: str | None, registry_token: str | None) -> list[Any]:
+def deployments(
+    registry_url: str | None,
+    registry_token: str | None,
+    *,
+    partitions: int = 1,
+    pool: bool = False,
+) -> list[Any]:
+    """The four deployments. ``partitions``: the nightly re-check's partitions (as
+    ``check all --workers``); ``pool``: each names its flow by module path, so that a
+    work pool's worker imports it from the installed package."""
     from prefect.schedules import Cron
+    from prefect.types.entrypoint import EntrypointType
 
     from crosscheck.flows.monthly import monthly_report
     from crosscheck.flows.nightly import nightly
@@ -160,31 +199,79 @@ def deployments(registry_url: str | None, registry_token: str | None) -> list[An
     # its API): the runs this process starts read it from its environment
     if registry_token:
         os.environ["CROSSCHECK_REGISTRY_TOKEN"] = registry_token
+    kind = EntrypointType.MODULE_PATH if pool else EntrypointType.FILE_PATH
+    night: dict[str, Any] = {"registry_url": registry_url} if registry_url else {}
+    if partitions > 1:
+        night["workers"] = partitions
     return [
         nightly.to_deployment(
             name="nightly",
             schedules=[Cron(NIGHTLY_CRON, timezone=TIMEZONE)],
-            parameters={"registry_url": registry_url} if registry_url else {},
+            parameters=night,
+            entrypoint_type=kind,
             description="每晚核查：拉取各登记库增量，复核在办班级，只记录新问题，发布看板数据。",
             tags=["crosscheck"],
         ),
         monthly_report.to_deployment(
             name="monthly",
+            entrypoint_type=kind,
             schedules=[Cron(MONTHLY_CRON, timezone=TIMEZONE)],
             description="每月1日生成上月的全省月度报告 .xlsx。",
             tags=["crosscheck"],
         ),
         opening_check.to_deployment(
             name="opening-check",
+            entrypoint_type=kind,
             description="单个班级的开班审核（结果记入数据仓库）。",
             tags=["crosscheck"],
         ),
         payout_batch.to_deployment(
             name="payout",
+            entrypoint_type=kind,
             description="一个批次的结课核算：补贴核算表与公示名单。",
             tags=["crosscheck"],
         ),
     ]
+
+
+def ensure_work_pool(name: str) -> None:
+    """A process work pool of that name on the Prefect server (made when missing)."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectAlreadyExists
+
+    async def make() -> None:
+        async with get_client() as client:
+            with contextlib.suppress(ObjectAlreadyExists):
+                await client.create_work_pool(WorkPoolCreate(name=name, type="process"))
+
+    asyncio.run(make())
+
+
+def start_workers(pool: str, count: int) -> list[subprocess.Popen[bytes]]:
+    """``count`` Prefect workers polling the pool, each in its own process group (its
+    flow runs in subprocesses of it), each dying with this process; logs in
+    ``$CROSSCHECK_HOME/prefect/worker-<n>.log``."""
+    started = []
+    for n in range(1, count + 1):
+        log = ensure_private_dir(home_dir() / "prefect") / f"worker-{n}.log"
+        started.append(
+            subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "prefect"),
+                    *("worker", "start", "--pool", pool, "--type", "process"),
+                    *("--name", f"crosscheck-{n}"),
+                ],
+                stdout=log.open("ab"),
+                stderr=subprocess.STDOUT,
+                env=dict(os.environ),
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+        )
+    return started
 
 
 def serve(
@@ -210,6 +297,36 @@ def serve(
     web_only: Annotated[
         bool, typer.Option("--web-only", help="只启动网页服务与看板，不启动 Prefect 定时任务")
     ] = False,
+    prefect_db: Annotated[
+        str | None,
+        typer.Option(
+            "--prefect-db",
+            help="自启的 Prefect 服务器改用 PostgreSQL（postgresql+asyncpg://…；"
+            "默认取 CROSSCHECK_PREFECT_DB；都不设则用 SQLite）",
+            show_default=False,
+        ),
+    ] = None,
+    work_pool: Annotated[
+        str | None,
+        typer.Option(
+            "--work-pool",
+            help="把四个任务部署到此 Prefect 工作池（process 类型，不存在则新建），"
+            "由 --pool-workers 个 worker 执行，而不是由本进程执行",
+            show_default=False,
+        ),
+    ] = None,
+    pool_workers: Annotated[
+        int, typer.Option("--pool-workers", min=1, max=16, help="随本服务启动的 worker 数")
+    ] = 2,
+    partitions: Annotated[
+        int,
+        typer.Option(
+            "--partitions",
+            min=1,
+            max=64,
+            help="每晚复核的分区数（同 check all --workers；默认 1：不分区）",
+        ),
+    ] = 1,
 ) -> None:
     """启动网页服务（接口与看板）以及 Prefect 定时任务：每晚 02:00 核查、每月1日月报。"""
     import uvicorn
@@ -218,6 +335,13 @@ def serve(
     from crosscheck.service.app import create_app
 
     prefect_environment()
+    given_db = prefect_db or os.environ.get("CROSSCHECK_PREFECT_DB")
+    database = database_url(given_db) if given_db else None
+    if database and os.environ.get("PREFECT_API_URL"):
+        raise CrosscheckError(
+            "--prefect-db 只用于 crosscheck 自启的 Prefect 服务器；已设置 PREFECT_API_URL 时，"
+            "数据库由那台服务器自己配置"
+        )
     old = home_dir() / "tokens.json"
     if old.exists():
         raise CrosscheckError(
@@ -238,6 +362,7 @@ def serve(
     # in a thread, uvicorn leaves signals alone: Ctrl-C / SIGTERM stop everything here
     thread = threading.Thread(target=web.run, name="crosscheck-web", daemon=True)
     server: subprocess.Popen[bytes] | None = None
+    workers: list[subprocess.Popen[bytes]] = []
 
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -265,28 +390,49 @@ def serve(
                 "运行记为 partial 并列出未拉取的来源"
             )
         if not os.environ.get("PREFECT_API_URL"):
-            out.print(f"启动 Prefect 服务器（127.0.0.1:{prefect_port}）……")
-            server = start_prefect_server(prefect_port)
+            where = f"，数据库 {shown(database)}" if database else ""
+            out.print(f"启动 Prefect 服务器（127.0.0.1:{prefect_port}{where}）……")
+            server = start_prefect_server(prefect_port, database)
             os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{prefect_port}/api"
         out.print(
             f"Prefect：{os.environ['PREFECT_API_URL'].removesuffix('/api')}  "
             f"（每晚 {NIGHTLY_CRON}、每月 {MONTHLY_CRON}，时区 {TIMEZONE}）"
         )
+        planned = deployments(
+            registry_url or os.environ.get("CROSSCHECK_REGISTRY_URL"),
+            registry_token or os.environ.get("CROSSCHECK_REGISTRY_TOKEN"),
+            partitions=partitions,
+            pool=work_pool is not None,
+        )
+        if work_pool is not None:
+            ensure_work_pool(work_pool)
+            for deployment in planned:
+                deployment.apply(work_pool_name=work_pool)
+            workers = start_workers(work_pool, pool_workers)
+            out.print(
+                f"已部署到工作池 {work_pool}，{pool_workers} 个 worker 执行"
+                f"（日志：{home_dir() / 'prefect'}/worker-*.log）"
+            )
+            while thread.is_alive() and all(w.poll() is None for w in workers):
+                thread.join(0.5)
+            dead = [i + 1 for i, w in enumerate(workers) if w.poll() is not None]
+            if dead:
+                raise CrosscheckError(
+                    f"worker {'、'.join(map(str, dead))} 已退出，见 "
+                    f"{home_dir() / 'prefect'}/worker-{dead[0]}.log；已停止全部服务"
+                )
+            return
         from prefect import serve as prefect_serve
 
-        prefect_serve(
-            *deployments(
-                registry_url or os.environ.get("CROSSCHECK_REGISTRY_URL"),
-                registry_token or os.environ.get("CROSSCHECK_REGISTRY_TOKEN"),
-            ),
-            print_starting_message=False,
-        )
+        prefect_serve(*planned, print_starting_message=False)
     except KeyboardInterrupt:
         pass
     finally:
         err.print("正在停止……")
         web.should_exit = True
         thread.join(10)
+        for worker in workers:
+            stop_process_group(worker)
         if server is not None:
             stop_process_group(server)
         err.print("已停止。")

@@ -63,7 +63,12 @@ def read_manifest(world: Path) -> dict[str, object]:
 def generate(
     out_dir: Annotated[Path, typer.Option("--out", help="输出目录")],
     scale: Annotated[
-        str, typer.Option("--scale", help="规模：tiny / small / city / province")
+        str,
+        typer.Option(
+            "--scale",
+            help="规模：tiny / small / city / province；nation：多个省份（各省自有数据，"
+            "经全国交换互见培训记录），nation-tiny：同上而更小",
+        ),
     ] = "small",
     seed: Annotated[int, typer.Option("--seed", help="随机种子：相同种子生成逐字节相同的文件")] = 7,
     decisions: Annotated[
@@ -77,10 +82,13 @@ def generate(
 ) -> None:
     """生成一个合成省份：登记系统、培训机构目录、班级与花名册、考勤考试，以及标准答案。"""
     from crosscheck.world.generate import generate as run
+    from crosscheck.world.nation import NATIONS
     from crosscheck.world.scales import SCALES
 
-    if scale not in SCALES:
-        raise CrosscheckError(f"未知规模 “{scale}”，可选：{', '.join(SCALES)}")
+    if scale not in SCALES and scale not in NATIONS:
+        raise CrosscheckError(f"未知规模 “{scale}”，可选：{', '.join([*SCALES, *NATIONS])}")
+    if scale in NATIONS and decisions:
+        raise CrosscheckError("--decisions 只用于单个世界，不能与多省世界（nation）同用")
     if seed < 0:
         raise CrosscheckError(f"--seed {seed} 应为非负整数")
     for folder in [out_dir, *out_dir.parents]:
@@ -88,13 +96,20 @@ def generate(
             if not folder.is_dir():
                 raise CrosscheckError(f"{folder} 是一个文件：--out 应为目录")
             break
-    manifest = run(
-        scale,
-        seed,
-        out_dir,
-        progress=lambda msg: err.print(f"[dim]{msg}[/]"),
-        decisions=decisions,
-    )
+    if scale in NATIONS:
+        from crosscheck.world import nation
+
+        manifest = nation.generate(
+            scale, seed, out_dir, progress=lambda msg: err.print(f"[dim]{msg}[/]")
+        )
+    else:
+        manifest = run(
+            scale,
+            seed,
+            out_dir,
+            progress=lambda msg: err.print(f"[dim]{msg}[/]"),
+            decisions=decisions,
+        )
     _show(out_dir, manifest)
 
 
@@ -132,6 +147,16 @@ def _show(world: Path, manifest: dict[str, object]) -> None:
         table.add_row(name, f"{count:,}")
     out.print(table)
     planted = manifest.get("decisions")
+    provinces = manifest.get("provinces")
+    if isinstance(provinces, dict):
+        away = manifest.get("exchange_only")
+        assert isinstance(away, dict)
+        out.print(
+            "多省世界：各省目录 "
+            + "、".join(f"provinces/{k}（{v['classes']} 个班）" for k, v in provinces.items())
+            + "；只向全国交换报送培训记录的省份 "
+            + "、".join(f"exchange/{k}.parquet（{v:,} 条）" for k, v in away.items())
+        )
     if isinstance(planted, dict):
         words = {
             "override": "准予例外",

@@ -173,7 +173,8 @@ def _with_meta(source: Source, records: list[dict[str, Any]]) -> pl.DataFrame:
 def extract_files(folder: Path, source: Source, until: dt.date | None = None) -> list[Path]:
     """The base extract of a source in a folder, then its daily deltas in date order;
     a delta dated after ``until`` (its folder ``deltas/YYYY-MM-DD/``) has not arrived
-    by that day and is left for a later load.
+    by that day and is left for a later load. The training records end with the
+    other provinces' exports the exchange delivered (``exchange/<code>.parquet``).
 
     ``folder`` is a world (or exchange) root with ``registries/``, ``directory/`` and
     ``operations/``, or one of those folders itself."""
@@ -191,7 +192,14 @@ def extract_files(folder: Path, source: Source, until: dt.date | None = None) ->
     deltas = [] if source.snapshot else sorted(root.glob(f"deltas/*/{source.name}.parquet"))
     if until is not None:
         deltas = [d for d in deltas if not _after(d.parent.name, until)]
-    return base + deltas
+    # other provinces' training records, as the national exchange delivered them
+    # (crosscheck.exchange.receive): read with the province's own, through the same gate
+    received = (
+        sorted(root.glob("exchange/[0-9][0-9].parquet"))
+        if source.name == "training_records"
+        else []
+    )
+    return base + deltas + received
 
 
 def _after(day: str, until: dt.date) -> bool:

@@ -24,6 +24,14 @@ class Context:
     directory: list[Institution]
     extra_venues: list[dict[str, Any]] = field(default_factory=list)
     dishonest_institutions: list[dict[str, Any]] = field(default_factory=list)
+    # cases planted so far per kind: where a plant takes turns between places (no
+    # draw from ``rng``, so that adding a place leaves the rest of the world as it was)
+    turns: dict[str, int] = field(default_factory=dict)
+
+    def turn(self, kind: str, places: tuple[str, ...]) -> str:
+        n = self.turns.get(kind, 0)
+        self.turns[kind] = n + 1
+        return places[n % len(places)]
 
 
 @dataclass(frozen=True)

@@ -308,16 +308,25 @@ def _earlier_this_year(t: Trainee) -> tuple[D, D] | None:
     return D(o.year, 1, 4), D(o.year, 3, 3)
 
 
-def _trained_this_year(region: str | None, case: str, severity: str | None) -> Callable[..., bool]:
+# Other provinces' training systems, in turn: one crosscheck also checks (Sichuan,
+# Gansu — in a nation world their records reach Liaoning through their own export)
+# and one that only sends its records to the national exchange (Hebei).
+AWAY_TRAINED = ("510100", "130100")
+AWAY_CONCURRENT = ("210200", "620100")
+
+
+def _trained_this_year(away: bool, case: str, severity: str | None) -> Callable[..., bool]:
     """Another enrolment in the programme earlier this year: in another Liaoning city
-    (``region`` None) or in another province."""
+    or (``away``) in another province."""
 
     def apply(t: Trainee, ctx: Context) -> bool:
         window = _earlier_this_year(t)
         if window is None:
             return False
-        other = region or (
-            "210300" if t.plan.institution.region_code.startswith("2102") else "210200"
+        other = (
+            ctx.turn(case, AWAY_TRAINED)
+            if away
+            else ("210300" if t.plan.institution.region_code.startswith("2102") else "210200")
         )
         record = training(t, other, "graduate_conversion", *window)
         t.training.append(record)
@@ -330,9 +339,9 @@ def _trained_this_year(region: str | None, case: str, severity: str | None) -> C
     return apply
 
 
-already_trained_same_year = _trained_this_year(None, "already_trained_same_year", None)
+already_trained_same_year = _trained_this_year(False, "already_trained_same_year", None)
 already_trained_other_province = _trained_this_year(
-    "130100", "already_trained_other_province", "review"
+    True, "already_trained_other_province", "review"
 )
 
 
@@ -346,10 +355,11 @@ def trained_previous_year(t: Trainee, ctx: Context) -> bool:
 def _concurrent(subsidised: bool, case: str, severity: str | None) -> Callable[..., bool]:
     def apply(t: Trainee, ctx: Context) -> bool:
         o = t.plan.opening
+        # another Liaoning city, or a class of another province (in turn)
         t.training.append(
             training(
                 t,
-                "210200",
+                ctx.turn(case, AWAY_CONCURRENT),
                 "employment_skills",
                 o - dt.timedelta(days=60),
                 o,
