@@ -15,6 +15,13 @@ from crosscheck.workdays import _cached
 
 REPO = Path(__file__).resolve().parents[1]
 
+# The suite runs as in a pipe: no terminal size in the environment. (pytest-xdist's
+# workers are given COLUMNS=80 and LINES=24; crosscheck's consoles, made once when
+# crosscheck.cli is first imported, and every `serve` a test starts would then wrap
+# at 80.) A test that wants a width sets it for itself.
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
+
 
 @pytest.fixture(autouse=True)
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
