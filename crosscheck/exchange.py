@@ -27,6 +27,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import polars as pl
@@ -50,13 +51,30 @@ def provinces_held(con: duckdb.DuckDBPyConnection) -> list[str]:
     ]
 
 
+def checked_province(code: str) -> str:
+    """A province code of GB/T 2260 (two digits), else one message."""
+    from crosscheck.regions import province_codes
+
+    if not re.fullmatch(r"\d{2}", code):
+        raise CrosscheckError(f"--province “{code}”：省份代码应为两位数字（如 21 辽宁）")
+    if code not in province_codes():
+        raise CrosscheckError(f"--province {code}：没有这个省级行政区划代码（GB/T 2260）")
+    return code
+
+
 def province_of(con: duckdb.DuckDBPyConnection, province: str | None) -> str:
-    """The province a warehouse exports for: the one given, else the only one its
-    classes are in."""
+    """The province a warehouse exports for: the one given (its classes must be
+    there: an empty export would replace the province's real one at every receiver),
+    else the only one its classes are in."""
     held = provinces_held(con)
     if province is not None:
-        if not re.fullmatch(r"\d{2}", province):
-            raise CrosscheckError(f"省份代码 “{province}” 应为两位数字（如 21 辽宁）")
+        checked_province(province)
+        if province not in held:
+            found = "、".join(held) or "无"
+            raise CrosscheckError(
+                f"--province {province}：仓库中没有该省的班级（仓库中的班级属于：{found}），"
+                "未导出：空文件会在各省替换该省原有的交换记录"
+            )
         return province
     if len(held) != 1:
         found = "、".join(held) or "无"
@@ -72,8 +90,7 @@ def export(con: duckdb.DuckDBPyConnection, province: str, as_of: dt.date) -> pl.
     from crosscheck.checks.runner import _reference
 
     _reference(con)  # each policy's programme
-    if not re.fullmatch(r"\d{2}", province):  # written into the query below
-        raise CrosscheckError(f"省份代码 “{province}” 应为两位数字（如 21 辽宁）")
+    checked_province(province)  # written into the query below
     p, day = f"'{province}'", f"DATE '{as_of.isoformat()}'"
     frame = con.sql(
         f"""
@@ -152,23 +169,63 @@ def _check(path: Path, province: str) -> int:
             f"{path.name} 第 {row} 行 region_code 字段：“{region[bad[0]]}” 不属于文件名所示的省份 "
             f"{province}（共 {len(bad)} 行），未接收任何文件"
         )
+    keys = frame["record_key"].cast(pl.String).to_list()
+    unkeyed = [i for i, k in enumerate(keys) if k is None or not str(k).startswith(f"{province}:")]
+    if unkeyed:
+        raise CrosscheckError(
+            f"{path.name} 第 {unkeyed[0] + 1} 行 record_key 字段：“{keys[unkeyed[0]]}” 应以 "
+            f"“{province}:” 开头（各省的编号由省份代码区分；共 {len(unkeyed)} 行），未接收任何文件"
+        )
     return frame.height
 
 
-def receive(source: Path, folder: Path, province: str) -> dict[str, int]:
+class Received(NamedTuple):
+    rows: dict[str, int]  # province -> rows, of the files taken this time
+    kept: list[str]  # provinces absent this time whose earlier file stays
+    ignored: list[str]  # names in the folder that are no province's export
+
+
+def receive(source: Path, folder: Path, province: str) -> Received:
     """Copy every other province's export (``<code>.parquet`` in ``source``) into
-    ``folder``'s ``registries/exchange/``, replacing what was received before — all of
-    them or none (each is checked first). Returns rows per province."""
-    if not source.is_dir():
+    ``folder``'s ``registries/exchange/``, all of them or none (each is checked
+    first). A province absent this time keeps the file received from it before (a
+    missing file is no news, and deleting its records would lose them silently); a
+    folder with no other province's file at all is refused."""
+    checked_province(province)
+    if not source.exists():
         raise CrosscheckError(f"交换目录 {source} 不存在，未接收任何文件")
-    files = {
-        m.group(1): p for p in sorted(source.iterdir()) if (m := _NAME.match(p.name)) is not None
-    }
-    files.pop(province, None)  # its own export comes back to no one
+    if not source.is_dir():
+        raise CrosscheckError(
+            f"--from {source} 是一个文件：应为交换目录（其中为各省的 <代码>.parquet）"
+        )
+    if not folder.is_dir():
+        raise CrosscheckError(
+            f"--into {folder} 不存在：应为本省已有的数据目录（ingest --files 读取的目录），"
+            "未接收任何文件"
+        )
+    files: dict[str, Path] = {}
+    ignored: list[str] = []
+    for p in sorted(source.iterdir()):
+        m = _NAME.match(p.name)
+        if m is None:
+            ignored.append(p.name)
+        elif m.group(1) != province:  # its own export comes back to no one
+            files[m.group(1)] = p
+    if not files:
+        raise CrosscheckError(
+            f"{source} 中没有外省的交换文件（<省份代码>.parquet）：未接收，上次收到的文件保持不变"
+        )
     rows = {code: _check(path, code) for code, path in files.items()}
     inbox = folder / INBOX
     inbox.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=".exchange-", dir=inbox.parent))
+    kept = []
+    if inbox.is_dir():
+        for earlier in sorted(inbox.glob("*.parquet")):
+            code = earlier.stem
+            if code not in files and code != province:
+                shutil.copy2(earlier, staged / earlier.name)
+                kept.append(code)
     for code, path in files.items():
         shutil.copy2(path, staged / f"{code}.parquet")
     old = inbox.with_name(".exchange-old")
@@ -179,4 +236,4 @@ def receive(source: Path, folder: Path, province: str) -> dict[str, int]:
     staged.rename(inbox)
     if old.exists():
         shutil.rmtree(old)
-    return rows
+    return Received(rows, kept, ignored)

@@ -188,7 +188,9 @@ def test_receive_refuses_a_file_that_is_not_the_province_it_names(
     hub.mkdir()
     shutil.copy2(world / "exchange/13.parquet", hub / "13.parquet")
     into = tmp_path / "province"
-    assert exchange.receive(hub, into, "21") == {"13": pl.read_parquet(hub / "13.parquet").height}
+    into.mkdir()
+    hebei = pl.read_parquet(hub / "13.parquet").height
+    assert exchange.receive(hub, into, "21").rows == {"13": hebei}
     before = sorted(p.name for p in (into / exchange.INBOX).iterdir())
     # Hebei's records sent under Beijing's name: refused, naming the file, row and field,
     # and what was received before stays
@@ -200,9 +202,82 @@ def test_receive_refuses_a_file_that_is_not_the_province_it_names(
     pl.read_parquet(hub / "13.parquet").drop("region_code").write_parquet(hub / "11.parquet")
     with pytest.raises(CrosscheckError, match=r"11\.parquet：缺少字段 region_code"):
         exchange.receive(hub, into, "21")
-    (hub / "11.parquet").unlink()
+    # keys not of the province the file names: two provinces' keys could meet
+    pl.read_parquet(hub / "13.parquet").with_columns(
+        pl.col("record_key").str.replace("^13:", "")
+    ).write_parquet(hub / "11.parquet")
+    (hub / "11.parquet").rename(hub / "13.parquet.bad")
+    pl.read_parquet(hub / "13.parquet.bad").write_parquet(hub / "13.parquet")
+    with pytest.raises(CrosscheckError, match=r"13\.parquet 第 1 行 record_key 字段"):
+        exchange.receive(hub, into, "21")
+    assert sorted(p.name for p in (into / exchange.INBOX).iterdir()) == before
+    shutil.copy2(world / "exchange/13.parquet", hub / "13.parquet")
     (hub / "21.parquet").write_bytes(b"its own file is never read")
-    assert exchange.receive(hub, into, "21") == {"13": pl.read_parquet(hub / "13.parquet").height}
+    got = exchange.receive(hub, into, "21")
+    assert got.rows == {"13": hebei}
+    assert got.ignored == ["13.parquet.bad"]
+
+
+def test_receive_never_loses_what_it_received_before(
+    evaluated: dict[str, object], tmp_path: Path
+) -> None:
+    """An empty delivery is refused; a province absent from this one keeps its file."""
+    world = evaluated["world"]
+    assert isinstance(world, Path)
+    hub, into = tmp_path / "hub", tmp_path / "province"
+    hub.mkdir()
+    into.mkdir()
+    for code in ("11", "13"):
+        shutil.copy2(world / f"exchange/{code}.parquet", hub / f"{code}.parquet")
+    exchange.receive(hub, into, "21")
+    held = {p.name: p.read_bytes() for p in (into / exchange.INBOX).iterdir()}
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(CrosscheckError, match="没有外省的交换文件"):
+        exchange.receive(empty, into, "21")
+    assert {p.name: p.read_bytes() for p in (into / exchange.INBOX).iterdir()} == held
+    (hub / "11.parquet").unlink()
+    got = exchange.receive(hub, into, "21")
+    assert (sorted(got.rows), got.kept) == (["13"], ["11"])
+    assert {p.name: p.read_bytes() for p in (into / exchange.INBOX).iterdir()} == held
+    with pytest.raises(CrosscheckError, match=r"--into .* 不存在"):
+        exchange.receive(hub, tmp_path / "typo", "21")
+    assert not (tmp_path / "typo").exists()
+    with pytest.raises(CrosscheckError, match=r"--from .* 是一个文件"):
+        exchange.receive(hub / "13.parquet", into, "21")
+    with pytest.raises(CrosscheckError, match="没有这个省级行政区划代码"):
+        exchange.receive(hub, into, "99")
+
+
+def test_an_export_for_a_province_the_warehouse_has_no_class_of_is_refused(
+    evaluated: dict[str, object],
+) -> None:
+    """An empty file would replace that province's real records at every receiver."""
+    kept = evaluated["kept"]
+    assert isinstance(kept, Path)
+    con = duckdb.connect(str(kept / "51.duckdb"), read_only=True)
+    try:
+        assert exchange.province_of(con, None) == "51"
+        with pytest.raises(CrosscheckError, match="仓库中没有该省的班级"):
+            exchange.province_of(con, "21")
+    finally:
+        con.close()
+
+
+def test_a_nation_is_loaded_province_by_province(
+    evaluated: dict[str, object], tmp_path: Path
+) -> None:
+    world = evaluated["world"]
+    assert isinstance(world, Path)
+    con = warehouse.connect(tmp_path / "w.duckdb", create=True)
+    try:
+        with pytest.raises(CrosscheckError, match="多省世界"):
+            from_files(con, world, as_of=AS_OF)
+    finally:
+        con.close()
+    shown = run_cli("world", "info", "--world", str(world / "provinces" / "51"), home=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert "operations/classes" in shown.stdout
 
 
 def test_the_exchange_from_the_command_line(evaluated: dict[str, object], tmp_path: Path) -> None:
@@ -221,6 +296,7 @@ def test_the_exchange_from_the_command_line(evaluated: dict[str, object], tmp_pa
     )  # fmt: skip
     assert wrong.returncode != 0
     assert "应命名为 51.parquet" in wrong.stderr
+    (tmp_path / "in").mkdir()
     got = run_cli(
         "exchange", "receive", "--from", str(hub), "--into", str(tmp_path / "in"),
         "--province", "21", home=tmp_path / "home",

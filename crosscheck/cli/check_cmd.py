@@ -167,6 +167,7 @@ def evaluate_nation(
     from crosscheck.checks import accounting, evaluate
     from crosscheck.cli.world_cmd import read_manifest
     from crosscheck.ingest.run import from_files
+    from crosscheck.regions import province_name
 
     as_of = dt.date.fromisoformat(str(read_manifest(world)["as_of"]))
     scratch = None if db else Path(tempfile.mkdtemp(prefix="crosscheck-eval-"))
@@ -190,10 +191,10 @@ def evaluate_nation(
             exchange.write(exchange.export(con, code, as_of), hub / f"{code}.parquet")
         results = {}
         for code, con in cons.items():  # the next night: the others' records have arrived
-            got = exchange.receive(hub, home / code, code)
+            got = exchange.receive(hub, home / code, code).rows
             err.print(
                 f"[dim]省份 {code}：收到外省培训记录 "
-                + "、".join(f"{k} {v:,} 条" for k, v in got.items())
+                + "、".join(f"{province_name(k) or k}（{k}） {v:,} 条" for k, v in got.items())
                 + "，重新载入并核查[/]"
             )
             from_files(con, home / code, as_of=as_of)

@@ -43,7 +43,7 @@ def export(
     不含外省发来的记录。"""
     from crosscheck import exchange
 
-    day = as_of_date(as_of)
+    day = as_of_date(as_of, field="截至日期（--as-of）")
     output_file(out_path)
     con = warehouse.connect(db or default_warehouse(), read_only=True)
     try:
@@ -74,12 +74,19 @@ def receive(
     下次 crosscheck ingest --files 与本省培训记录一起载入（同样经过数据质量检查）。"""
     from crosscheck import exchange
 
-    rows = exchange.receive(source, into, province)
-    if not rows:
-        out.print(f"{source} 中没有外省的交换文件（<省份代码>.parquet）")
-        return
+    got = exchange.receive(source, into, province)
     out.print(
         "已接收外省培训记录："
-        + "、".join(f"{_name(code)} {n:,} 条" for code, n in rows.items())
+        + "、".join(f"{_name(code)} {n:,} 条" for code, n in got.rows.items())
         + f"，放入 {into / exchange.INBOX}；请运行 crosscheck ingest --files {into}"
     )
+    if got.kept:
+        out.print(
+            "本次没有这些省份的文件，保留上次收到的：" + "、".join(_name(code) for code in got.kept)
+        )
+    if got.ignored:
+        out.print(
+            "已忽略（不是 <省份代码>.parquet）："
+            + "、".join(got.ignored[:10])
+            + (f" 等 {len(got.ignored)} 个" if len(got.ignored) > 10 else "")
+        )

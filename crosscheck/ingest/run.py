@@ -336,6 +336,11 @@ def from_files(
     as_of = as_of or dt.date.today()
     if not folder.is_dir():
         raise CrosscheckError(f"目录 {folder} 不存在，未载入任何数据")
+    if (folder / "provinces").is_dir() and (folder / "world.json").is_file():
+        raise CrosscheckError(
+            f"{folder} 是多省世界（--scale nation）：各省分别载入各自的目录，"
+            f"如 {folder / 'provinces' / '21'}，未载入任何数据"
+        )
     mapped = {m.source: (path, m) for path, m in mappings or []}
     found: dict[str, list[Path]] = {}
     for name in sources or ALL_SOURCES:

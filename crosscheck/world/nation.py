@@ -98,6 +98,7 @@ def split(whole: Path, out: Path, manifest: dict[str, Any]) -> None:
     summary: dict[str, Any] = {}
     for code in provinces:
         root = out / "provinces" / code
+        counts: dict[str, int] = {}
         ids = classes.filter(_province(pl.col("region_code")) == code)["class_id"]
         mine = institutions.filter(_province(pl.col("region_code")) == code)["institution_id"]
         for table in schema.ALL:
@@ -111,6 +112,7 @@ def split(whole: Path, out: Path, manifest: dict[str, Any]) -> None:
             dst.parent.mkdir(parents=True, exist_ok=True)
             if table.path in NATIONAL:
                 shutil.copy2(src, dst)
+                counts[table.path] = manifest["rows"].get(table.path, 0)
                 continue
             frame = pl.read_parquet(src)
             if table.path in ("registries/training_records", "directory/published_projects"):
@@ -124,6 +126,8 @@ def split(whole: Path, out: Path, manifest: dict[str, Any]) -> None:
             else:
                 raise CrosscheckError(f"{table.path}：不知道该归属哪个省份")
             write_frame(dst, frame)
+            if not table.path.startswith("truth/"):
+                counts[table.path] = frame.height
         for roster in sorted((whole / "rosters").iterdir()):
             if roster.name.split(".")[0] in set(ids.to_list()):
                 (root / "rosters").mkdir(parents=True, exist_ok=True)
@@ -136,6 +140,7 @@ def split(whole: Path, out: Path, manifest: dict[str, Any]) -> None:
             "as_of": manifest["as_of"],
             "province": code,
             "classes": ids.len(),
+            "rows": counts,
             "files": checksums(root),
         }
         (root / "world.json").write_text(
