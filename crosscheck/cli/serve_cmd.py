@@ -30,6 +30,7 @@ from crosscheck.paths import ensure_private_dir, home_dir
 
 NIGHTLY_CRON = "0 2 * * *"
 MONTHLY_CRON = "0 3 1 * *"
+SCHEDULE_TEXT = "每晚 02:00、每月1日 03:00"  # the two crons above, as a person reads them
 TIMEZONE = "Asia/Shanghai"
 
 
@@ -387,7 +388,7 @@ def serve(
             err.print(
                 "[yellow]未配置登记库接口地址[/]（--registry-url 或 CROSSCHECK_REGISTRY_URL）："
                 "每晚任务不拉取任何登记库，只按仓库中已有的数据复查，"
-                "运行记为 partial 并列出未拉取的来源"
+                "运行记为“部分完成”并列出未拉取的来源"
             )
         if not os.environ.get("PREFECT_API_URL"):
             where = f"，数据库 {shown(database)}" if database else ""
@@ -396,7 +397,7 @@ def serve(
             os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{prefect_port}/api"
         out.print(
             f"Prefect：{os.environ['PREFECT_API_URL'].removesuffix('/api')}  "
-            f"（每晚 {NIGHTLY_CRON}、每月 {MONTHLY_CRON}，时区 {TIMEZONE}）"
+            f"（{SCHEDULE_TEXT}，时区 {TIMEZONE}）"
         )
         planned = deployments(
             registry_url or os.environ.get("CROSSCHECK_REGISTRY_URL"),
