@@ -175,6 +175,12 @@ def local_threads(workers: int) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, workers))
 
 
+def task_threads(workers: int, scheduler: str | None) -> int | None:
+    """Each task's DuckDB threads: shared out on the LocalCluster started here; a
+    scheduler's workers are machines of their own (None: all their cores)."""
+    return None if scheduler else local_threads(workers)
+
+
 def gather(
     con: duckdb.DuckDBPyConnection,
     stages: list[str],

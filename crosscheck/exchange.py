@@ -51,6 +51,13 @@ def provinces_held(con: duckdb.DuckDBPyConnection) -> list[str]:
     ]
 
 
+def label(code: str) -> str:
+    """A province as a person reads it: 四川省（51）."""
+    from crosscheck.regions import province_name
+
+    return f"{province_name(code) or '省份'}（{code}）"
+
+
 def checked_province(code: str) -> str:
     """A province code of GB/T 2260 (two digits), else one message."""
     from crosscheck.regions import province_codes
@@ -159,23 +166,20 @@ def _check(path: Path, province: str) -> int:
             f"{path.name}：缺少字段 {'、'.join(missing)}（应为培训记录 training_records 的字段），"
             "未接收任何文件"
         )
-    region = frame["region_code"].cast(pl.String)
-    bad = [
-        i for i, v in enumerate(region.to_list()) if v is None or not str(v).startswith(province)
-    ]
-    if bad:
-        row = bad[0] + 1
-        raise CrosscheckError(
-            f"{path.name} 第 {row} 行 region_code 字段：“{region[bad[0]]}” 不属于文件名所示的省份 "
-            f"{province}（共 {len(bad)} 行），未接收任何文件"
-        )
-    keys = frame["record_key"].cast(pl.String).to_list()
-    unkeyed = [i for i, k in enumerate(keys) if k is None or not str(k).startswith(f"{province}:")]
-    if unkeyed:
-        raise CrosscheckError(
-            f"{path.name} 第 {unkeyed[0] + 1} 行 record_key 字段：“{keys[unkeyed[0]]}” 应以 "
-            f"“{province}:” 开头（各省的编号由省份代码区分；共 {len(unkeyed)} 行），未接收任何文件"
-        )
+    rows = frame.select(
+        pl.col("region_code").cast(pl.String), pl.col("record_key").cast(pl.String)
+    ).with_row_index("row", offset=1)
+    for column, prefix, why in (
+        ("region_code", province, f"不属于文件名所示的省份 {province}"),
+        ("record_key", f"{province}:", f"应以 “{province}:” 开头（各省的编号由省份代码区分）"),
+    ):
+        bad = rows.filter(~pl.col(column).str.starts_with(prefix).fill_null(False))
+        if bad.height:
+            first = bad.row(0, named=True)
+            raise CrosscheckError(
+                f"{path.name} 第 {first['row']} 行 {column} 字段：“{first[column]}” {why}"
+                f"（共 {bad.height} 行），未接收任何文件"
+            )
     return frame.height
 
 

@@ -153,8 +153,7 @@ def _partitioned(
 
     folder = Path(tempfile.mkdtemp(prefix="crosscheck-export-"))
     try:
-        # a LocalCluster's workers share this machine's cores; a cluster's are their own
-        threads = None if scheduler else partition.local_threads(workers)
+        threads = partition.task_threads(workers, scheduler)
         jobs = export_partitions(db, as_of, run_id, workers, str(folder), threads)
         if not jobs:
             return checks_nightly.summarize(None, run_id, [], [])

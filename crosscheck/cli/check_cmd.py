@@ -58,8 +58,7 @@ def _run_all(
         as_of=as_of,
         parts=workers,
         mapper=partition.dask_mapper(workers, scheduler),
-        # a LocalCluster's workers share this machine's cores; a cluster's are their own
-        threads=partition.local_threads(workers) if scheduler is None else None,
+        threads=partition.task_threads(workers, scheduler),
     )
 
 
@@ -167,7 +166,6 @@ def evaluate_nation(
     from crosscheck.checks import accounting, evaluate
     from crosscheck.cli.world_cmd import read_manifest
     from crosscheck.ingest.run import from_files
-    from crosscheck.regions import province_name
 
     as_of = dt.date.fromisoformat(str(read_manifest(world)["as_of"]))
     scratch = None if db else Path(tempfile.mkdtemp(prefix="crosscheck-eval-"))
@@ -194,7 +192,7 @@ def evaluate_nation(
             got = exchange.receive(hub, home / code, code).rows
             err.print(
                 f"[dim]省份 {code}：收到外省培训记录 "
-                + "、".join(f"{province_name(k) or k}（{k}） {v:,} 条" for k, v in got.items())
+                + "、".join(f"{exchange.label(k)} {v:,} 条" for k, v in got.items())
                 + "，重新载入并核查[/]"
             )
             from_files(con, home / code, as_of=as_of)

@@ -23,12 +23,6 @@ ProvinceOption = Annotated[
 ]
 
 
-def _name(code: str) -> str:
-    from crosscheck.regions import province_name
-
-    return f"{province_name(code) or '省份'}（{code}）"
-
-
 @app.command("export")
 def export(
     out_path: Annotated[
@@ -58,7 +52,8 @@ def export(
     exchange.write(frame, out_path)
     paid = frame.filter(frame["subsidy_paid_on"].is_not_null()).height
     out.print(
-        f"已导出{_name(code)}的培训记录 {frame.height:,} 条（其中已拨付 {paid:,} 条）到 {out_path}"
+        f"已导出{exchange.label(code)}的培训记录 {frame.height:,} 条"
+        f"（其中已拨付 {paid:,} 条）到 {out_path}"
     )
 
 
@@ -77,12 +72,13 @@ def receive(
     got = exchange.receive(source, into, province)
     out.print(
         "已接收外省培训记录："
-        + "、".join(f"{_name(code)} {n:,} 条" for code, n in got.rows.items())
+        + "、".join(f"{exchange.label(code)} {n:,} 条" for code, n in got.rows.items())
         + f"，放入 {into / exchange.INBOX}；请运行 crosscheck ingest --files {into}"
     )
     if got.kept:
         out.print(
-            "本次没有这些省份的文件，保留上次收到的：" + "、".join(_name(code) for code in got.kept)
+            "本次没有这些省份的文件，保留上次收到的："
+            + "、".join(exchange.label(code) for code in got.kept)
         )
     if got.ignored:
         out.print(

@@ -128,8 +128,9 @@ def split(whole: Path, out: Path, manifest: dict[str, Any]) -> None:
             write_frame(dst, frame)
             if not table.path.startswith("truth/"):
                 counts[table.path] = frame.height
+        own_ids = set(ids.to_list())
         for roster in sorted((whole / "rosters").iterdir()):
-            if roster.name.split(".")[0] in set(ids.to_list()):
+            if roster.name.split(".")[0] in own_ids:
                 (root / "rosters").mkdir(parents=True, exist_ok=True)
                 shutil.copy2(roster, root / "rosters" / roster.name)
         own = {
@@ -147,19 +148,15 @@ def split(whole: Path, out: Path, manifest: dict[str, Any]) -> None:
             json.dumps(own, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
         )
         summary[code] = {"classes": ids.len()}
+    sent: dict[str, int] = {}
     for code in away:
         rows = training.filter(_province(pl.col("region_code")) == code).with_columns(
             (pl.lit(f"{code}:") + pl.col("record_key")).alias("record_key")
         )
         write_frame(out / "exchange" / f"{code}.parquet", rows)
+        sent[code] = rows.height
     nation = dict(manifest)
-    nation.update(
-        provinces=summary,
-        exchange_only={
-            code: training.filter(_province(pl.col("region_code")) == code).height for code in away
-        },
-        files=checksums(out),
-    )
+    nation.update(provinces=summary, exchange_only=sent, files=checksums(out))
     (out / "world.json").write_text(
         json.dumps(nation, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
     )
